@@ -98,7 +98,7 @@ def _unexpected_token(
     error: lark.exceptions.UnexpectedToken, text: str, path: str, parser: lark.Lark
 ) -> Diagnostic:
     token = error.token
-    expected = set(error.expected)
+    expected = _acceptable(error)
     if token.type == "$END":
         return _early_end(text, path, expected)
     start = token.start_pos or 0
@@ -128,6 +128,21 @@ def _unexpected_token(
         span,
         *_context_hint(expected, previous),
     )
+
+
+def _acceptable(error: lark.exceptions.UnexpectedToken) -> set[str]:
+    """The terminals the parser accepts at the error, without LALR's default reductions.
+
+    `error.expected` can list terminals of states the parser already reduced away;
+    asking the interactive parser gives exactly what may come next.
+    """
+    interactive = getattr(error, "interactive_parser", None)
+    if interactive is not None:
+        try:
+            return set(interactive.accepts())
+        except lark.exceptions.LarkError:
+            pass
+    return set(error.expected)
 
 
 def _unknown_word(
