@@ -135,7 +135,13 @@ class Schema:
     events: Mapping[str, EventSchema]
 
     def object(self, name: str) -> ObjectSchema | None:
-        return self.objects.get(name)
+        """An object by name; plurals (`deals`, `companies`) read as the singular."""
+        found = self.objects.get(name)
+        if found is None and name.endswith("ies"):
+            found = self.objects.get(name[:-3] + "y")
+        if found is None and name.endswith("s"):
+            found = self.objects.get(name[:-1])
+        return found
 
     def event(self, name: str) -> EventSchema | None:
         return self.events.get(name) or BUILTIN_EVENTS.get(name)
