@@ -72,6 +72,7 @@ CODES: Mapping[str, str] = {
     "E206": "ordered comparison on an unordered value",
     "E207": "invalid date, time or time zone",
     "E208": "property cannot be changed by an action",
+    "E209": "list or workflow of another object type",
     # structure
     "E301": "list dependency cycle",
     "E302": "misplaced or repeated workflow setting",
@@ -81,6 +82,7 @@ CODES: Mapping[str, str] = {
     "E306": "time window ends before it starts",
     "E307": "number out of range",
     "E308": "repeated branch value",
+    "E309": "action not available for the workflow's object",
     # settings and internal
     "E401": "invalid workspace settings",
     "E999": "internal error",
