@@ -25,6 +25,7 @@ from seqdsl.check.sequences import check_sequences
 from seqdsl.check.workflows import check_workflows
 from seqdsl.checked import CheckedWorkspace, CheckResult
 from seqdsl.diagnostics import Diagnostic, Sources, diagnostic, sort_key
+from seqdsl.lint import lint
 from seqdsl.parse import ParseResult, parse_file, parse_text
 from seqdsl.source import Span
 from seqdsl.workspace import Settings, Workspace
@@ -55,9 +56,12 @@ def check(results: Sequence[ParseResult], settings: Settings) -> CheckResult:
     for run in PASSES:
         found.extend(_run(run, ctx))
 
-    found.sort(key=sort_key)
     clean = not any(item.is_error for item in found)
     workspace = _checked(ctx) if clean else None
+    if workspace is not None:
+        # lint rules read a resolved workspace, so they only run on clean rules
+        found.extend(lint(workspace, ctx.sources))
+    found.sort(key=sort_key)
     return CheckResult(workspace, tuple(found), ctx.sources)
 
 

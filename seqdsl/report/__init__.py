@@ -1,0 +1,1 @@
+"""Report stage: turn diagnostics, runs and explanations into text, data and HTML."""
