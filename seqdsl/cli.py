@@ -301,5 +301,51 @@ def schema_infer(files: tuple[Path, ...], object_name: str | None) -> None:
     click.echo("\n".join(blocks), nl=False)
 
 
+# ---------------------------------------------------------------- demo data
+
+
+@main.command("demo-data")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--contacts", default=10_000, show_default=True, help="How many.")
+@click.option("--events-per-contact", default=10.0, show_default=True)
+@click.option("--seed", default=7, show_default=True)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["parquet", "csv"]),
+    default="parquet",
+    show_default=True,
+)
+@_guarded
+def demo_data(
+    out_dir: Path,
+    contacts: int,
+    events_per_contact: float,
+    seed: int,
+    file_format: str,
+) -> None:
+    """Write a seeded, realistic CRM dataset and a workspace for it into OUT_DIR.
+
+    The same seed always gives the same files. Refuses to overwrite a folder that
+    is not an earlier demo workspace.
+    """
+    from seqdsl.demo import DemoError, DemoSpec, generate
+
+    try:
+        spec = DemoSpec(
+            contacts=contacts,
+            events_per_contact=events_per_contact,
+            seed=seed,
+            format=file_format,  # type: ignore[arg-type]
+        )
+        report = generate(out_dir, spec)
+    except DemoError as error:
+        raise Failure(str(error)) from None
+    out = _console()
+    for name, rows in sorted(report.rows.items()):
+        out.print(f"{rows:>12,}  {name}", markup=False)
+    out.print(f"wrote {out_dir} in {report.seconds:.1f} s", markup=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -209,9 +209,11 @@ def _comments(text: str) -> Iterator[Comment]:
     for line in text.splitlines(keepends=True):
         in_string = escaped = False
         for index, char in enumerate(line):
-            if in_string:
-                escaped = char == "\\" and not escaped
-                in_string = not (char == '"' and not escaped)
+            if escaped:
+                escaped = False
+            elif in_string:
+                escaped = char == "\\"
+                in_string = char != '"'
             elif char == '"':
                 in_string = True
             elif char == "#":
