@@ -25,6 +25,7 @@ from seqdsl.checked import CheckResult
 from seqdsl.diagnostics import Diagnostic, Severity, Sources
 from seqdsl.format import format_text
 from seqdsl.report import diagnostics as render
+from seqdsl.testing.cli import diff_command, test_command
 from seqdsl.workspace import (
     Workspace,
     WorkspaceError,
@@ -345,6 +346,10 @@ def demo_data(
     for name, rows in sorted(report.rows.items()):
         out.print(f"{rows:>12,}  {name}", markup=False)
     out.print(f"wrote {out_dir} in {report.seconds:.1f} s", markup=False)
+
+
+main.add_command(test_command)
+main.add_command(diff_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from seqdsl.check import PASSES, check, check_text, check_workspace
 from seqdsl.check.context import Context
 from seqdsl.checked import CheckResult
 from seqdsl.diagnostics import Diagnostic
+from seqdsl.lint import RULES
 from seqdsl.parse import ParseResult, parse_text
 from seqdsl.schema import Kind
 from seqdsl.workspace import Settings, Workspace
@@ -44,6 +45,10 @@ sequence "Intro" { step "hello" email "hello" step "nudge" after 2 days email "n
 """
 
 
+#: These tests pin the check stage; lint rules are pinned in tests/test_lint.py.
+NO_LINT = Settings(root=Path.cwd(), lint={"ignore": sorted(RULES)})
+
+
 @functools.cache
 def _schema() -> ParseResult:
     return parse_text(SCHEMA, "schema.seq")
@@ -51,7 +56,7 @@ def _schema() -> ParseResult:
 
 def run(text: str) -> CheckResult:
     """Check `text` as `t.seq` in a workspace with SCHEMA as `schema.seq`."""
-    return check([_schema(), parse_text(text, "t.seq")], Settings(root=Path.cwd()))
+    return check([_schema(), parse_text(text, "t.seq")], NO_LINT)
 
 
 def found(text: str) -> list[tuple[str, str]]:

@@ -1,0 +1,87 @@
+"""Test stage, evaluation of records as the data stood at one of a case's runs.
+
+The runtime reads a property at an instant with its history replayed and sees
+only the events up to it; coverage and failure explanations must see the same
+data. The runtime's :class:`Snapshots` views give it: while they are in place,
+the data tables show the data as of the views' clock, and the reference engine
+(:class:`Evaluation`) or `seqdsl explain` (:func:`explain_rule`) read them as
+usual.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+
+import duckdb
+
+from seqdsl import plan as p
+from seqdsl.checked import CheckedWorkspace
+from seqdsl.engine import EngineError, Run
+from seqdsl.engine.reference import RecordEvaluator, load_facts
+from seqdsl.explain import explain_record
+from seqdsl.runtime.snapshot import Snapshots
+
+__all__ = ["Evaluation", "data_as_of", "explain_rule"]
+
+
+class Evaluation:
+    """Reference-engine evaluators of the records as the data stood at a run's now.
+
+    The data tables are seen through the runtime's :class:`Snapshots` views, so a
+    property reads its value at that time (history replayed) and only events up to
+    it count, exactly as the runtime evaluated them.
+    """
+
+    def __init__(
+        self,
+        snapshots: Snapshots,
+        plan: p.Plan,
+        con: duckdb.DuckDBPyConnection,
+        run: Run,
+    ) -> None:
+        snapshots.evaluate(run.now, None, run.previous_run_at)  # sets the views' clock
+        self.plan = plan
+        self.con = con
+        self.run = run
+        self.params = plan.resolve(run.now, run.previous_run_at)
+
+    def records(
+        self, object: str, ids: list[str] | None = None
+    ) -> dict[str, RecordEvaluator]:
+        """Evaluators of the records of `object` with `ids` (all when None)."""
+        facts = load_facts(self.plan, self.con, object, self.run, ids)
+        return {
+            record: RecordEvaluator(self.plan, self.run, self.params, found)
+            for record, found in facts.items()
+        }
+
+
+@contextlib.contextmanager
+def data_as_of(
+    checked: CheckedWorkspace, plan: p.Plan, con: duckdb.DuckDBPyConnection
+) -> Iterator[Snapshots]:
+    """The loaded data behind views that show it as of an instant."""
+    objects = [w.object for w in checked.workflows.values()]
+    with Snapshots(con, plan, checked.schema, extra_objects=objects) as snapshots:
+        yield snapshots
+
+
+def explain_rule(
+    checked: CheckedWorkspace,
+    plan: p.Plan,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    key: str,
+    record: str,
+    now: dt.datetime,
+) -> str:
+    """`seqdsl explain` of rule `key` for `record`, over the data as of `now`."""
+    with data_as_of(checked, plan, con) as snapshots:
+        snapshots.evaluate(now, None, None)  # sets the views' clock
+        try:
+            explanation = explain_record(plan, con, record, key, now)
+        except EngineError as error:
+            return str(error)
+    return explanation.render().rstrip("\n")
