@@ -8,6 +8,7 @@ traceback; anything else is reported as an internal error.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import sys
@@ -20,11 +21,20 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from seqdsl import __version__
+from seqdsl.calendar import parse_instant
 from seqdsl.check import check_workspace
 from seqdsl.checked import CheckResult
 from seqdsl.diagnostics import Diagnostic, Severity, Sources
 from seqdsl.format import format_text
 from seqdsl.report import diagnostics as render
+from seqdsl.report.runs import (
+    history_text,
+    parse_step,
+    run_summary,
+    simulation_csv,
+    simulation_html,
+    simulation_text,
+)
 from seqdsl.testing.cli import diff_command, test_command
 from seqdsl.workspace import (
     Workspace,
@@ -39,6 +49,29 @@ log = logging.getLogger("seqdsl")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """The library's error types: bad inputs that end a command without a traceback."""
+    from seqdsl.calendar import CalendarError
+    from seqdsl.compile import CompileError
+    from seqdsl.data import DataError
+    from seqdsl.engine import EngineError
+    from seqdsl.runtime.errors import RunError
+    from seqdsl.runtime.state import StateError
+
+    return (
+        WorkspaceError,
+        DataError,
+        CalendarError,
+        CompileError,
+        EngineError,
+        RunError,
+        StateError,
+    )
+
+
+INPUT_ERRORS = _input_errors()
 
 
 class Failure(Exception):
@@ -62,7 +95,7 @@ def _guarded(command: F) -> F:
             return command(*args, **kwargs)
         except Failure as failure:
             _fail(str(failure), failure.code)
-        except WorkspaceError as error:
+        except INPUT_ERRORS as error:
             _fail(str(error), EXIT_USAGE)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
@@ -214,7 +247,9 @@ def fmt(paths: tuple[Path, ...], check_only: bool) -> None:
         text = _read_text(path)
         result = format_text(text, str(path))
         if result.text is None:
-            problems.extend((d, Sources([_source(path, text)])) for d in result.diagnostics)
+            problems.extend(
+                (d, Sources([_source(path, text)])) for d in result.diagnostics
+            )
             continue
         if result.text != text:
             changed.append(path)
@@ -346,6 +381,181 @@ def demo_data(
     for name, rows in sorted(report.rows.items()):
         out.print(f"{rows:>12,}  {name}", markup=False)
     out.print(f"wrote {out_dir} in {report.seconds:.1f} s", markup=False)
+
+
+# ---------------------------------------------------------------- run and friends
+
+
+def _as_of(text: str | None, zone: str) -> dt.datetime:
+    """The run's "now": `--as-of` read in the workspace zone, else the current time."""
+    if text is None:
+        return dt.datetime.now(dt.UTC)
+    return parse_instant(text, zone)
+
+
+_AS_OF_HELP = "The run's now, ISO 8601 (default: the current time)."
+
+
+@main.command("run")
+@click.argument("workspace", required=False, type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of_text", metavar="T", help=_AS_OF_HELP)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for memberships.csv and actions.csv.",
+)
+@_guarded
+def run_command(workspace: Path | None, as_of_text: str | None, out: Path) -> None:
+    """Evaluate every list, workflow and sequence, and commit the new state.
+
+    Writes OUT/memberships.csv (list,record_id) and OUT/actions.csv (the actions
+    that became due in this run, in due order). Rerunning the same as-of adds
+    nothing; an as-of before the last run is refused.
+    """
+    from seqdsl.runtime.outbox import actions_csv
+    from seqdsl.runtime.run import run
+
+    result = checked(workspace)
+    assert result.workspace is not None  # checked() fails otherwise
+    settings = result.workspace.settings
+    as_of = _as_of(as_of_text, settings.timezone)
+    err = _console(stderr=True)
+    with err.status(f"running {settings.root.name} as of {as_of:%Y-%m-%d %H:%M}Z"):
+        outcome = run(result.workspace, None, as_of)
+    out.mkdir(parents=True, exist_ok=True)
+    members = "".join(f"{_csv(a)},{_csv(b)}\n" for a, b in outcome.memberships)
+    _write_atomically(out / "memberships.csv", "list,record_id\n" + members)
+    _write_atomically(out / "actions.csv", actions_csv(outcome.actions))
+    _console().print(run_summary(outcome, out))
+
+
+def _csv(value: str) -> str:
+    if any(char in value for char in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+@main.command()
+@click.argument("record_id")
+@click.option("--list", "list_name", help="The list to explain (default: all).")
+@click.option("--workflow", "workflow_name", help="A workflow's conditions instead.")
+@click.option("--as-of", "as_of_text", metavar="T", help=_AS_OF_HELP)
+@click.option("--near-misses", is_flag=True, help="Records failing one condition.")
+@click.option("-C", "--workspace", type=click.Path(path_type=Path), default=None)
+@_guarded
+def explain(
+    *,
+    record_id: str,
+    list_name: str | None,
+    workflow_name: str | None,
+    as_of_text: str | None,
+    near_misses: bool,
+    workspace: Path | None,
+) -> None:
+    """Show each condition with RECORD_ID's values and whether it passes.
+
+    With --near-misses (and --list), list the records that fail exactly one
+    top-level condition of the list, grouped by that condition.
+    """
+    from seqdsl.report.explain import explain_command
+
+    result = checked(workspace)
+    assert result.workspace is not None
+    as_of = _as_of(as_of_text, result.workspace.settings.timezone)
+    text = explain_command(
+        result.workspace,
+        record_id,
+        list_name=list_name,
+        workflow_name=workflow_name,
+        now=as_of,
+        want_near_misses=near_misses,
+    )
+    click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--no-sql", is_flag=True, help="Leave the SQL statements out.")
+@click.option("-C", "--workspace", type=click.Path(path_type=Path), default=None)
+@_guarded
+def plan(name: str | None, no_sql: bool, workspace: Path | None) -> None:
+    """Print the compiled plan and the SQL it runs (of one list or workflow NAME)."""
+    from seqdsl.compile import compile_workspace
+
+    result = checked(workspace)
+    assert result.workspace is not None
+    from seqdsl.report.plan import UnknownRuleError, subset
+
+    compiled = compile_workspace(result.workspace)
+    if name is not None:
+        try:
+            compiled = subset(compiled, name)
+        except UnknownRuleError as error:
+            raise Failure(str(error)) from None
+    click.echo(compiled.dump(sql=not no_sql))
+
+
+@main.command()
+@click.argument("record_id")
+@click.option("-C", "--workspace", type=click.Path(path_type=Path), default=None)
+@_guarded
+def history(record_id: str, workspace: Path | None) -> None:
+    """Every enrollment, action, refusal and unenrollment of RECORD_ID, newest first."""
+    from seqdsl.runtime.history import record_history
+
+    settings = load_workspace(find_root(workspace or Path.cwd())).settings
+    if not settings.state_path.exists():
+        raise Failure(
+            f"no state yet at `{settings.state_path}`: run `seqdsl run` first"
+        )
+    entries = record_history(settings.state_path, record_id)
+    click.echo(history_text(record_id, entries), nl=False)
+
+
+@main.command()
+@click.option("--from", "start_text", required=True, metavar="D", help="Start.")
+@click.option("--to", "end_text", required=True, metavar="D", help="End.")
+@click.option("--every", default="1d", show_default=True, help="Step: 1h, 6h, 1d.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for simulation.csv and simulation.html.",
+)
+@click.option("-C", "--workspace", type=click.Path(path_type=Path), default=None)
+@_guarded
+def simulate(
+    start_text: str,
+    end_text: str,
+    every: str,
+    out: Path | None,
+    workspace: Path | None,
+) -> None:
+    """Run forward on a copy of the state and report each day.
+
+    Per day: enrollments, steps due, sends per sender against their limits, and
+    unenrollments by reason. The real state is never changed.
+    """
+    from seqdsl.runtime.history import simulate as run_simulation
+
+    result = checked(workspace)
+    assert result.workspace is not None
+    zone = result.workspace.settings.timezone
+    start, end = parse_instant(start_text, zone), parse_instant(end_text, zone)
+    try:
+        step = parse_step(every)
+    except ValueError as error:
+        raise Failure(str(error)) from None
+    with _console(stderr=True).status("simulating"):
+        simulation = run_simulation(result.workspace, None, start, end, step)
+    _console().print(simulation_text(simulation), markup=False)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_atomically(out / "simulation.csv", simulation_csv(simulation))
+        _write_atomically(out / "simulation.html", simulation_html(simulation))
+        _console().print(f"wrote {out / 'simulation.html'}", markup=False)
 
 
 main.add_command(test_command)
