@@ -78,7 +78,7 @@ def sarif(items: Sequence[Diagnostic], sources: Sources) -> dict[str, Any]:
             "id": code,
             "name": _rule_title(code),
             "shortDescription": {"text": _rule_title(code)},
-            "helpUri": f"docs/diagnostics.md#{code.lower()}",
+            "helpUri": _help_uri(code),
         }
         for code in codes
     ]
@@ -126,6 +126,18 @@ def _end_span(item: Diagnostic) -> Any:
     import attrs
 
     return attrs.evolve(item.span, start=item.span.end)
+
+
+def _help_uri(code: str) -> str:
+    """Where the code is documented; headings become GitHub-style anchors."""
+    if code in CODES:
+        anchor = f"{code} {CODES[code]}"
+        page = "diagnostics.md"
+    else:
+        anchor = f"{code} {_rule_title(code)}"
+        page = "lint-rules.md"
+    slug = "".join(c for c in anchor.lower() if c.isalnum() or c in " -_")
+    return f"docs/{page}#{slug.replace(' ', '-')}"
 
 
 def _rule_title(code: str) -> str:
