@@ -1,0 +1,289 @@
+"""Report inputs: a record's history, and a simulation of the runs to come.
+
+:func:`record_history` reads every decision about one record from the state file,
+newest first. :func:`simulate` copies the state file, runs forward on the copy from
+one instant to another at a fixed step, and counts per workspace day what the runs
+decided: enrollments, steps due, emails per sender against the limits, and
+unenrollments by reason. The real state is never touched. The report stage renders
+both as text, CSV or HTML.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+import duckdb
+
+from seqdsl import ast
+from seqdsl.checked import CheckedWorkspace
+from seqdsl.compile import calendar_of, compile_workspace
+from seqdsl.data import load_data
+from seqdsl.runtime import state as st
+from seqdsl.runtime.errors import RunError
+from seqdsl.runtime.outbox import Action
+from seqdsl.runtime.run import RunResult, run, runtime_columns
+
+__all__ = [
+    "DayCounts",
+    "HistoryEntry",
+    "SenderDay",
+    "Simulation",
+    "record_history",
+    "simulate",
+]
+
+#: How many runs one simulation may make.
+MAX_STEPS = 1000
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One decision about a record: an action or a note (skip, deferral...)."""
+
+    at: dt.datetime
+    source: str
+    kind: str
+    detail: str
+    reason: str
+
+
+def record_history(state_path: Path, record_id: str) -> list[HistoryEntry]:
+    """Everything the runs decided about `record_id`, newest first."""
+    path = Path(state_path)
+    if not path.exists():
+        raise st.StateError(path, "there is no state yet", "make a run first")
+    con = duckdb.connect()
+    try:
+        st.attach(con, path, read_only=True)
+        rows = con.execute(
+            "SELECT happened_at, source, kind, detail, reason "
+            f"FROM {st.ALIAS}.history WHERE record_id = ? "
+            "ORDER BY happened_at DESC, run_id DESC, position DESC",
+            [record_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        HistoryEntry(at.astimezone(dt.UTC), str(s), str(k), d or "", r or "")
+        for at, s, k, d, r in rows
+    ]
+
+
+@attrs.frozen
+class SenderDay:
+    """One sender's use of one sequence on one workspace day, against its limits."""
+
+    day: dt.date
+    sequence: str
+    sender: str
+    emails: int
+    email_limit: int | None
+    enrollments: int
+    enrollment_limit: int | None
+    deferred: int
+
+
+@attrs.frozen
+class DayCounts:
+    """What the simulated runs decided on one workspace day."""
+
+    day: dt.date
+    workflow_enrollments: int
+    sequence_enrollments: int
+    steps_due: int
+    emails: int
+    refusals: int
+    unenrollments: Mapping[str, int]
+
+
+@attrs.frozen
+class Simulation:
+    """Per-day counts of a simulation, and per sender and sequence."""
+
+    start: dt.datetime
+    end: dt.datetime
+    runs: int
+    days: tuple[DayCounts, ...]
+    senders: tuple[SenderDay, ...]
+
+
+def simulate(
+    checked: CheckedWorkspace,
+    data: duckdb.DuckDBPyConnection | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    every: dt.timedelta,
+    *,
+    state_path: Path | None = None,
+) -> Simulation:
+    """Run from `start` to `end` every `every` on a copy of the state, and count."""
+    if every <= dt.timedelta(0):
+        raise RunError("the simulation step must be longer than zero")
+    if end < start:
+        raise RunError("the simulation ends before it starts")
+    if (end - start) / every > MAX_STEPS:
+        raise RunError(f"the simulation would make more than {MAX_STEPS} runs")
+
+    source = Path(state_path or checked.settings.state_path)
+    con = data or _loaded(checked)
+    with tempfile.TemporaryDirectory(prefix="seqdsl-simulate-") as folder:
+        copy = Path(folder) / "state.duckdb"
+        if source.exists():
+            _copy_state(source, copy)
+        results = []
+        moment = start
+        while moment <= end:
+            results.append(run(checked, con, moment, state_path=copy))
+            moment += every
+        deferred = _deferrals(copy, results)
+    if data is None:
+        con.close()
+
+    tally = _Tally(checked)
+    for result in results:
+        if not result.replayed:
+            for action in result.actions:
+                tally.add(action)
+    for at, sequence, sender in deferred:
+        tally.defer(at, sequence, sender)
+    days, senders = tally.day_counts(), tally.sender_days()
+    return Simulation(start, end, len(results), days, senders)
+
+
+def _loaded(checked: CheckedWorkspace) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    needed = {k: set(v) for k, v in compile_workspace(checked).needed_columns().items()}
+    for object, names in runtime_columns(checked).items():
+        needed.setdefault(object, set()).update(names)
+    load_data(
+        con,
+        checked.settings,
+        checked.schema,
+        {k: frozenset(v) for k, v in needed.items()},
+    )
+    return con
+
+
+def _copy_state(source: Path, copy: Path) -> None:
+    """Copy the state through DuckDB, so a write-ahead log is folded in."""
+    con = duckdb.connect()
+    try:
+        st.attach(con, source, read_only=True)
+        con.execute(f"ATTACH '{_quoted(copy)}' AS seqdsl_copy")
+        con.execute(f"COPY FROM DATABASE {st.ALIAS} TO seqdsl_copy")
+    finally:
+        con.close()
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _deferrals(
+    copy: Path, results: list[RunResult]
+) -> list[tuple[dt.datetime, str, str]]:
+    """(original due time, sequence, sender) of every deferral in the simulation."""
+    runs = [r.run_id for r in results if not r.replayed]
+    if not runs or not copy.exists():
+        return []
+    con = duckdb.connect()
+    try:
+        st.attach(con, copy, read_only=True)
+        rows = con.execute(
+            f"SELECT happened_at, source, reason FROM {st.ALIAS}.history "
+            "WHERE kind = 'deferred' AND list_contains(?, run_id)",
+            [runs],
+        ).fetchall()
+    finally:
+        con.close()
+    found = []
+    for at, source, reason in rows:
+        sender = str(reason).split(" for sender ", 1)[-1].rsplit(" reached on ", 1)[0]
+        found.append((at.astimezone(dt.UTC), str(source), sender))
+    return found
+
+
+_Counts = collections.Counter[str]
+
+
+class _Tally:
+    """Counts per workspace day, and per day, sequence and sender."""
+
+    def __init__(self, checked: CheckedWorkspace) -> None:
+        self.checked = checked
+        self.calendar = calendar_of(checked.settings)
+        self.days: dict[dt.date, _Counts] = collections.defaultdict(collections.Counter)
+        self.reasons: dict[dt.date, _Counts] = collections.defaultdict(
+            collections.Counter
+        )
+        self.senders: dict[tuple[dt.date, str, str], _Counts] = collections.defaultdict(
+            collections.Counter
+        )
+
+    def add(self, action: Action) -> None:
+        date = self.calendar.local_date(action.due_at)
+        day = self.days[date]
+        in_sequence = action.source in self.checked.sequences
+        if action.kind == "enroll" and in_sequence:
+            day["sequence_enrollments"] += 1
+            sender = action.detail.removeprefix("sender ")
+            self.senders[(date, action.source, sender)]["enrollments"] += 1
+        elif action.kind == "enroll":
+            day["workflow_enrollments"] += 1
+        elif action.kind == "refuse":
+            day["refusals"] += 1
+        elif action.kind == "unenroll":
+            self.reasons[date][action.reason or "unknown"] += 1
+        elif in_sequence and action.step:
+            day["steps"] += 1
+            if action.kind == "send_email":
+                day["emails"] += 1
+                sender = action.detail.rpartition(" from ")[2]
+                self.senders[(date, action.source, sender)]["emails"] += 1
+
+    def defer(self, at: dt.datetime, sequence: str, sender: str) -> None:
+        self.senders[(self.calendar.local_date(at), sequence, sender)]["deferred"] += 1
+
+    def day_counts(self) -> tuple[DayCounts, ...]:
+        return tuple(
+            DayCounts(
+                day,
+                self.days[day]["workflow_enrollments"],
+                self.days[day]["sequence_enrollments"],
+                self.days[day]["steps"],
+                self.days[day]["emails"],
+                self.days[day]["refusals"],
+                dict(sorted(self.reasons[day].items())),
+            )
+            for day in sorted(set(self.days) | set(self.reasons))
+        )
+
+    def sender_days(self) -> tuple[SenderDay, ...]:
+        return tuple(
+            SenderDay(
+                day,
+                sequence,
+                sender,
+                counts["emails"],
+                _limit(self.checked, sequence, ast.LimitKind.EMAILS),
+                counts["enrollments"],
+                _limit(self.checked, sequence, ast.LimitKind.ENROLLMENTS),
+                counts["deferred"],
+            )
+            for (day, sequence, sender), counts in sorted(self.senders.items())
+        )
+
+
+def _limit(checked: CheckedWorkspace, sequence: str, kind: ast.LimitKind) -> int | None:
+    decl = checked.sequences.get(sequence)
+    if decl is None:
+        return None
+    found = [
+        i.amount for i in decl.items if isinstance(i, ast.Limit) and i.kind is kind
+    ]
+    return min(found) if found else None

@@ -1,0 +1,994 @@
+"""Runtime stage, sequences: enrollments, step timing, limits and automatic exits.
+
+A contact is in at most one sequence at a time. What happens to it is decided by
+its own inputs — the enrollment requests of the workflow phase, the unenroll
+actions, its replies, meetings, bounces, unsubscribes, completed tasks and its
+company's replies — except for the senders' daily limits, which all contacts of a
+sender share. So this phase alternates two steps until nothing is left before now:
+
+1. *advance* (a map over independent contacts): each :class:`Track` handles its
+   inputs and due steps in time order until it reaches an enrollment or email that
+   a limit applies to and that is not decided yet;
+2. *rank* (one SQL ranking, :mod:`~seqdsl.runtime.limits`): the waiting items that
+   no undecided contact can still overtake are served by due time and record id;
+   what is over the limit moves to the next allowed day.
+
+An item can be overtaken only by one made later by a contact that waits at an
+earlier item, so every item due before the earliest such time is decided at once;
+the earliest waiting item is always decidable, so the loop ends.
+
+Timing: the first step is due at enrollment (or at `start at step`, or after the
+last completed step on `resume`); each later step is due its delay after the time
+the previous step ran, keeping the local clock time in the contact's zone; every due
+time then moves to the next opening of the send window on an allowed day. A task
+step `until completed` pauses the sequence until a `task_completed` event names the
+step; the next delay counts from the completion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from seqdsl import ast
+from seqdsl.calendar import DayRule
+from seqdsl.runtime import limits
+from seqdsl.runtime.actions import owner_property, sender_text, zone_property
+from seqdsl.runtime.context import RunContext, day_rule, window_of
+from seqdsl.runtime.outbox import Decision
+from seqdsl.runtime.snapshot import Snapshots
+from seqdsl.runtime.workflows import SequenceExit, SequenceRequest
+
+__all__ = ["SeqEnrollment", "SequencePhase", "Track", "sequence_props"]
+
+log = logging.getLogger("seqdsl.runtime.sequences")
+
+QUEUED, PENDING, ACTIVE, PAUSED, ENDED = (
+    "queued",
+    "pending",
+    "active",
+    "paused",
+    "ended",
+)
+LIVE = frozenset({PENDING, ACTIVE, PAUSED})
+
+#: Event types that end a sequence enrollment, and the exit reason they are.
+EXIT_EVENTS: Mapping[str, ast.ExitReason] = {
+    "email_reply": ast.ExitReason.REPLIED,
+    "meeting_booked": ast.ExitReason.BOOKED_MEETING,
+    "email_bounce": ast.ExitReason.BOUNCED,
+    "unsubscribe": ast.ExitReason.UNSUBSCRIBED,
+}
+#: Exit reasons that end every enrollment, declared or not.
+ALWAYS = frozenset({ast.ExitReason.BOUNCED, ast.ExitReason.UNSUBSCRIBED})
+
+# inputs at one instant are handled in this order
+_EXIT, _COMPLETION, _STEP, _REQUEST = 0, 1, 2, 3
+_FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
+# a contact's sequence decisions come after its workflow decisions at one instant
+_SEQUENCE_ORDER = 1 << 40
+
+
+@attrs.define(eq=False)
+class SeqEnrollment:
+    """One request or enrollment of a contact in a sequence."""
+
+    record_id: str
+    sequence: str
+    occurrence: int
+    status: str
+    requested_at: dt.datetime
+    enrolled_at: dt.datetime | None = None
+    sender: str | None = None
+    zone: str | None = None
+    source: str | None = None
+    start_step: str | None = None
+    next_step: str | None = None
+    due_at: dt.datetime | None = None
+    last_done: str | None = None
+    ended_at: dt.datetime | None = None
+    reason: str | None = None
+    # in-run only: the limit decision for the item at `due_at`
+    allowed: bool = False
+
+    def row(self) -> tuple[object, ...]:
+        return attrs.astuple(self)[:-1]
+
+
+@attrs.frozen
+class _Input:
+    """Something that happens to a contact at an instant."""
+
+    at: dt.datetime
+    rank: int
+    order: int
+    kind: str
+    payload: object = None
+
+    def key(self) -> tuple[dt.datetime, int, int]:
+        return (self.at, self.rank, self.order)
+
+
+@attrs.define(eq=False)
+class Track:
+    """One contact during the sequence phase."""
+
+    record_id: str
+    current: SeqEnrollment | None = None
+    queue: list[SeqEnrollment] = attrs.field(factory=list)
+    past: list[SeqEnrollment] = attrs.field(factory=list)
+    inputs: list[_Input] = attrs.field(factory=list)
+    order: int = 0
+    blocked: limits.Item | None = None
+
+    def tick(self) -> int:
+        self.order += 1
+        return self.order
+
+    def occurrences(self, sequence: str) -> int:
+        found = [
+            e.occurrence for e in (*self.past, *self.live()) if e.sequence == sequence
+        ]
+        return max(found, default=0)
+
+    def live(self) -> list[SeqEnrollment]:
+        return [self.current] if self.current is not None else []
+
+
+class SequencePhase:
+    """Sequence enrollments and steps of every contact up to the run's now."""
+
+    def __init__(self, ctx: RunContext, snapshots: Snapshots) -> None:
+        self.ctx = ctx
+        self.snap = snapshots
+        self.sequences = dict(ctx.checked.sequences)
+        self._step_cache: dict[str, tuple[ast.Step, ...]] = {}
+        self.tracks: dict[str, Track] = {}
+        contact = ctx.checked.schema.object("contact")
+        self.owner = owner_property(contact)
+        self.zone = zone_property(contact)
+        self.optout = (
+            "hs_email_optout"
+            if contact is not None and contact.property("hs_email_optout") is not None
+            else None
+        )
+        self.rankings = 0
+
+    # -- loading
+
+    def load(
+        self,
+        rows: Iterable[Sequence[object]],
+        requests: Sequence[SequenceRequest],
+        exits: Sequence[SequenceExit],
+    ) -> None:
+        """The previous enrollments, this run's requests and exits, and events."""
+        for row in rows:
+            enrollment = _enrollment(row)
+            track = self._track(enrollment.record_id)
+            if enrollment.status == QUEUED:
+                track.queue.append(enrollment)
+            elif enrollment.status in LIVE:
+                track.current = enrollment
+            else:
+                track.past.append(enrollment)
+        for request in requests:
+            self._track(request.record_id).inputs.append(
+                _Input(request.at, _REQUEST, request.order, "request", request)
+            )
+        for leave in exits:
+            self._track(leave.record_id).inputs.append(
+                _Input(leave.at, _EXIT, leave.order, "exit", leave)
+            )
+        self._load_events()
+        for track in self.tracks.values():
+            track.inputs.sort(key=_Input.key)
+            track.queue.sort(key=lambda e: e.requested_at)
+
+    def _track(self, record_id: str) -> Track:
+        track = self.tracks.get(record_id)
+        if track is None:
+            track = self.tracks[record_id] = Track(record_id)
+        return track
+
+    def _load_events(self) -> None:
+        """Exit events, completed tasks and company replies since the previous run."""
+        if not self.tracks:
+            return
+        con = self.snap.con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE rt_tracked AS SELECT unnest($ids) AS id",
+            {"ids": list(self.tracks)},
+        )
+        since = self.ctx.previous or dt.datetime.min.replace(tzinfo=dt.UTC)
+        window = [since, self.ctx.as_of]
+        task = self._has_event_field("task")
+        rows = con.execute(
+            "SELECT record_id, type, occurred_at, "
+            + ("task" if task else "NULL")
+            + " FROM rt_data_events WHERE occurred_at > ? AND occurred_at <= ? "
+            "AND type IN ('email_reply', 'meeting_booked', 'email_bounce', "
+            "'unsubscribe', 'task_completed') "
+            "AND record_id IN (SELECT id FROM rt_tracked)",
+            window,
+        ).fetchall()
+        for record_id, kind, at, task_name in rows:
+            rank = _COMPLETION if kind == "task_completed" else _EXIT
+            self.tracks[str(record_id)].inputs.append(
+                _Input(at.astimezone(dt.UTC), rank, 0, str(kind), task_name)
+            )
+        for record_id, at in self._company_replies(window):
+            self.tracks[record_id].inputs.append(
+                _Input(at, _EXIT, 0, "company_reply", None)
+            )
+
+    def _has_event_field(self, name: str) -> bool:
+        columns = self.snap.con.execute("DESCRIBE rt_data_events").fetchall()
+        return any(row[0] == name for row in columns)
+
+    def _company_replies(
+        self, window: list[dt.datetime]
+    ) -> list[tuple[str, dt.datetime]]:
+        """Replies by other contacts of a tracked contact's primary company."""
+        declared = any(
+            ast.ExitReason.COMPANY_REPLIED in _exit_reasons(s)
+            for s in self.sequences.values()
+        )
+        if not declared:
+            return []
+        primary = (
+            "SELECT id, coalesce(min(other) FILTER (WHERE is_primary), "
+            "CASE WHEN count(DISTINCT other) = 1 THEN min(other) END) AS company "
+            'FROM (SELECT from_id AS id, to_id AS other, coalesce("primary", false) '
+            "AS is_primary FROM associations WHERE from_type = 'contact' "
+            "AND to_type = 'company' UNION ALL SELECT to_id, from_id, "
+            "coalesce(\"primary\", false) FROM associations WHERE to_type = 'contact' "
+            "AND from_type = 'company') GROUP BY id"
+        )
+        rows = self.snap.con.execute(
+            f"WITH p AS ({primary}) SELECT DISTINCT me.id, e.occurred_at "
+            "FROM p me JOIN p them ON them.company = me.company AND them.id <> me.id "
+            "JOIN rt_data_events e ON e.record_id = them.id "
+            "WHERE e.type = 'email_reply' AND e.occurred_at > ? AND e.occurred_at <= ? "
+            "AND me.id IN (SELECT id FROM rt_tracked)",
+            window,
+        ).fetchall()
+        return [(str(i), t.astimezone(dt.UTC)) for i, t in rows]
+
+    # -- the phase
+
+    def run(self) -> None:
+        """Advance every contact, ranking limited items, until nothing is left."""
+        self._profiles()
+        waiting = [t for t in self.tracks.values() if self._advance(t)]
+        while waiting:
+            decided = self._decide(waiting)
+            waiting = [t for t in waiting if t.blocked is not None and t not in decided]
+            waiting += [t for t in decided if self._advance(t)]
+
+    def _decide(self, waiting: Sequence[Track]) -> list[Track]:
+        """Rank the items no contact can overtake any more; returns their tracks.
+
+        An item can be overtaken by an item made later (bounded by `_horizon`) or
+        by one deferred from an earlier day, so only each limit's earliest waiting
+        day is ranked: what it defers lands on a later day.
+        """
+        items = [t.blocked for t in waiting if t.blocked is not None]
+        bound = {
+            kind: self._horizon(waiting, kind)
+            for kind in (limits.ENROLLMENTS, limits.EMAILS)
+        }
+        first_day: dict[tuple[str, str, str], dt.date] = {}
+        for item in items:
+            part = (item.sequence, item.sender, item.kind)
+            first_day[part] = min(first_day.get(part, item.day), item.day)
+        first = min(items, key=_item_key)
+        chosen = [
+            t
+            for t in waiting
+            if t.blocked is first
+            or (
+                t.blocked is not None
+                and t.blocked.day
+                == first_day[(t.blocked.sequence, t.blocked.sender, t.blocked.kind)]
+                and _item_key(t.blocked) < (bound[t.blocked.kind], "")
+            )
+        ]
+        decided = limits.rank(self.snap.con, [t.blocked for t in chosen if t.blocked])
+        self.rankings += 1
+        for track, ok in zip(chosen, decided, strict=True):
+            self._settle(track, ok)
+        return chosen
+
+    def _horizon(self, waiting: Sequence[Track], kind: str) -> dt.datetime:
+        """The earliest instant a waiting contact could make a new `kind` item."""
+        found = _FAR
+        for track in waiting:
+            assert track.blocked is not None and track.current is not None
+            due = track.blocked.due_at
+            later = [i.at for i in track.inputs if i.kind == "request"]
+            if later:
+                found = min(found, later[0])
+            if track.queue:
+                found = min(found, due)
+            if kind == limits.EMAILS:
+                found = min(found, self._next_email_bound(track, due))
+        return found
+
+    def _next_email_bound(self, track: Track, due: dt.datetime) -> dt.datetime:
+        assert track.blocked is not None and track.current is not None
+        if track.blocked.kind == limits.ENROLLMENTS:
+            return due
+        steps = self._steps(track.current.sequence)
+        names = [s.name for s in steps]
+        index = names.index(track.current.next_step or names[0]) + 1
+        if index >= len(steps):
+            return _FAR
+        delay = steps[index].delay
+        if delay is None:
+            return due
+        return self.ctx.calendar.add(
+            due, delay.amount, delay.unit.value, track.current.zone
+        )
+
+    def _settle(self, track: Track, allowed: bool) -> None:
+        item, enrollment = track.blocked, track.current
+        assert item is not None and enrollment is not None
+        track.blocked = None
+        if allowed:
+            enrollment.allowed = True
+            return
+        day = item.day + dt.timedelta(days=1)
+        start = self.ctx.calendar.start_of_day(day)
+        if item.kind == limits.ENROLLMENTS:
+            moved = start
+        else:
+            moved = self._opening(enrollment, start)
+        what = "enrollment" if item.kind == limits.ENROLLMENTS else "email"
+        detail = f"{what} moved to {_stamp(moved)}"
+        reason = (
+            f"limit of {item.cap} {item.kind} per day for sender {item.sender} "
+            f"reached on {item.day.isoformat()}"
+        )
+        self._note(
+            track,
+            item.due_at,
+            enrollment.sequence,
+            "deferred",
+            detail=detail,
+            reason=reason,
+        )
+        enrollment.due_at = moved
+
+    # -- advancing one contact
+
+    def _advance(self, track: Track) -> bool:
+        """Handle the contact's inputs and due items in time order; True when it
+        stops at an item a limit must decide first."""
+        now = self.ctx.as_of
+        while True:
+            due = self._due_item(track)
+            ahead = track.inputs[0] if track.inputs else None
+            if (
+                ahead is not None
+                and ahead.at <= now
+                and (due is None or ahead.key() < due)
+            ):
+                track.inputs.pop(0)
+                self._handle(track, ahead)
+                continue
+            if due is None or due[0] > now:
+                return False
+            enrollment = track.current
+            assert enrollment is not None
+            item = self._limited(track, enrollment)
+            if item is not None and not enrollment.allowed:
+                track.blocked = item
+                return True
+            enrollment.allowed = False
+            if enrollment.status == PENDING:
+                self._start(track, enrollment, due[0])
+            else:
+                self._run_step(track, enrollment, due[0])
+
+    def _due_item(self, track: Track) -> tuple[dt.datetime, int, int] | None:
+        current = track.current
+        if current is None or current.status not in (PENDING, ACTIVE):
+            return None
+        assert current.due_at is not None
+        return (current.due_at, _STEP, 0)
+
+    def _limited(self, track: Track, enrollment: SeqEnrollment) -> limits.Item | None:
+        """The limit item for the enrollment's due item, if a limit applies."""
+        decl = self.sequences.get(enrollment.sequence)
+        if decl is None or enrollment.due_at is None:
+            return None
+        if enrollment.status == PENDING:
+            kind = limits.ENROLLMENTS
+        else:
+            step = self._step(enrollment)
+            if step is None or step.kind is not ast.StepKind.EMAIL:
+                return None
+            kind = limits.EMAILS
+        cap = _limit(decl, kind)
+        if cap is None:
+            return None
+        day = self.ctx.calendar.local_date(enrollment.due_at)
+        sender = enrollment.sender or ""
+        return limits.Item(
+            track.record_id,
+            enrollment.sequence,
+            sender,
+            kind,
+            enrollment.due_at,
+            day,
+            cap,
+        )
+
+    def _handle(self, track: Track, item: _Input) -> None:
+        if item.kind == "request":
+            assert isinstance(item.payload, SequenceRequest)
+            self._request(track, item.payload)
+        elif item.kind == "exit":
+            assert isinstance(item.payload, SequenceExit)
+            self._exit(track, item.payload)
+        elif item.kind == "task_completed":
+            self._completed(track, item.at, item.payload)
+        else:
+            self._event(track, item.at, item.kind)
+
+    # -- requests
+
+    def _request(self, track: Track, request: SequenceRequest) -> None:
+        decl = self.sequences.get(request.sequence)
+        if decl is None:
+            return
+        problem = self._refusal(track, request)
+        current = track.current
+        if problem is None and current is not None:
+            queues = any(isinstance(i, ast.QueueIfEnrolled) for i in decl.items)
+            if queues and current.sequence != request.sequence:
+                track.queue.append(self._queued(track, request))
+                detail = f'behind sequence "{current.sequence}"'
+                self._note(track, request.at, request.sequence, "queued", detail=detail)
+                return
+            problem = "ALREADY_ENROLLED"
+        if problem is not None:
+            self._refuse(track, request, problem)
+            return
+        self._accept(track, request, request.at)
+
+    def _refusal(self, track: Track, request: SequenceRequest) -> str | None:
+        """Why the contact's email cannot get sequence emails at the request."""
+        profile = self.profiles.get((track.record_id, request.at), {})
+        if not (profile.get("email") or "").strip():
+            return "MISSING_EMAIL"
+        if self._ever(track, "email_bounce", request.at):
+            return "BOUNCED"
+        optout = (profile.get("optout") or "").strip().lower() in ("true", "yes", "1")
+        if optout or self._ever(track, "unsubscribe", request.at):
+            return "UNSUBSCRIBED"
+        return None
+
+    def _ever(self, track: Track, kind: str, at: dt.datetime) -> bool:
+        first = self.problems.get(track.record_id, {}).get(kind)
+        return first is not None and first <= at
+
+    def _refuse(self, track: Track, request: SequenceRequest, problem: str) -> None:
+        identity = (
+            request.sequence,
+            self.ctx.version(request.sequence),
+            track.record_id,
+            "refuse",
+            request.at.isoformat(),
+            request.source,
+        )
+        reason = _REFUSALS[problem]
+        self._emit(
+            track, request.at, request.sequence, "refuse", identity, reason=reason
+        )
+
+    def _queued(self, track: Track, request: SequenceRequest) -> SeqEnrollment:
+        return SeqEnrollment(
+            track.record_id,
+            request.sequence,
+            0,
+            QUEUED,
+            request.at,
+            sender=_sender_spec(request.sender),
+            source=request.source,
+            start_step=_start_spec(request.start),
+        )
+
+    def _accept(self, track: Track, request: SequenceRequest, at: dt.datetime) -> None:
+        """Enroll (or, under an enrollment limit, wait for room to enroll)."""
+        decl = self.sequences[request.sequence]
+        occurrence = track.occurrences(request.sequence) + 1
+        sender = self._sender(track, decl, request, occurrence, at)
+        if sender is None:
+            self._refuse(track, request, "NO_SENDER")
+            return
+        zone = self._zone(track, request, decl)
+        track.current = SeqEnrollment(
+            track.record_id,
+            request.sequence,
+            occurrence,
+            PENDING,
+            at,
+            sender=sender,
+            zone=zone,
+            source=request.source,
+            start_step=_start_spec(request.start),
+            due_at=at,
+        )
+
+    def _sender(
+        self,
+        track: Track,
+        decl: ast.SequenceDecl,
+        request: SequenceRequest,
+        occurrence: int,
+        at: dt.datetime,
+    ) -> str | None:
+        sender = request.sender or next(
+            (i for i in decl.items if isinstance(i, ast.Sender)), None
+        )
+        if sender is None or sender.kind is ast.SenderKind.OWNER:
+            profile = self.profiles.get((track.record_id, request.at), {})
+            owner = (profile.get("owner") or "").strip()
+            return owner or None
+        if sender.kind is ast.SenderKind.USER:
+            return sender.users[0]
+        seed = f"{decl.name}\x1f{track.record_id}\x1f{occurrence}"
+        index = int(hashlib.md5(seed.encode()).hexdigest()[:8], 16) % len(sender.users)
+        return sender.users[index]
+
+    def _zone(
+        self, track: Track, request: SequenceRequest, decl: ast.SequenceDecl
+    ) -> str:
+        window = _send_window(decl)
+        calendar = self.ctx.calendar
+        if window is None or not window.contact_zone:
+            return calendar.zone
+        profile = self.profiles.get((track.record_id, request.at), {})
+        return calendar.zone_or_default(profile.get("zone"))
+
+    # -- enrollment, steps, ends
+
+    def _start(self, track: Track, enrollment: SeqEnrollment, at: dt.datetime) -> None:
+        """A pending enrollment starts: the first (or chosen) step is scheduled."""
+        steps = self._steps(enrollment.sequence)
+        first = self._first_step(track, enrollment, steps)
+        enrollment.status, enrollment.enrolled_at = ACTIVE, at
+        identity = self._identity(enrollment, "enroll")
+        reason = _requested_by(enrollment.source)
+        detail = f"sender {enrollment.sender}"
+        self._emit(
+            track,
+            at,
+            enrollment.sequence,
+            "enroll",
+            identity,
+            detail=detail,
+            reason=reason,
+        )
+        if first is None:
+            self._end(track, enrollment, at, "no steps left to resume", decision=False)
+            return
+        enrollment.next_step = first
+        enrollment.due_at = self._opening(enrollment, at)
+
+    def _first_step(
+        self, track: Track, enrollment: SeqEnrollment, steps: Sequence[ast.Step]
+    ) -> str | None:
+        names = [s.name for s in steps]
+        spec = enrollment.start_step or ""
+        if spec.startswith("step:") and spec[5:] in names:
+            return spec[5:]
+        if spec == "resume":
+            done = [
+                e.last_done for e in track.past if e.sequence == enrollment.sequence
+            ]
+            last = next((d for d in reversed(done) if d), None)
+            if last in names:
+                index = names.index(last) + 1
+                return names[index] if index < len(names) else None
+        return names[0] if names else None
+
+    def _run_step(
+        self, track: Track, enrollment: SeqEnrollment, at: dt.datetime
+    ) -> None:
+        step = self._step(enrollment)
+        if step is None:
+            reason = "the sequence was edited and its next step is gone"
+            self._end(track, enrollment, at, reason, decision=True)
+            return
+        kind, detail = _step_action(step, enrollment.sender)
+        identity = self._identity(enrollment, step.name)
+        self._emit(
+            track,
+            at,
+            enrollment.sequence,
+            kind,
+            identity,
+            step=step.name,
+            detail=detail,
+        )
+        enrollment.last_done = step.name
+        following = self._following(enrollment)
+        if following is None:
+            self._end(track, enrollment, at, "finished", decision=False)
+        elif step.until_completed and step.kind is not ast.StepKind.EMAIL:
+            enrollment.status, enrollment.due_at = PAUSED, at
+            enrollment.next_step = following.name
+        else:
+            enrollment.next_step = following.name
+            enrollment.due_at = self._schedule(enrollment, following, at)
+
+    def _schedule(
+        self, enrollment: SeqEnrollment, step: ast.Step, after: dt.datetime
+    ) -> dt.datetime:
+        nominal = after
+        if step.delay is not None:
+            nominal = self.ctx.calendar.add(
+                after, step.delay.amount, step.delay.unit.value, enrollment.zone
+            )
+        return self._opening(enrollment, nominal)
+
+    def _opening(self, enrollment: SeqEnrollment, at: dt.datetime) -> dt.datetime:
+        """The next instant at or after `at` inside the sequence's send window."""
+        decl = self.sequences[enrollment.sequence]
+        window = _send_window(decl)
+        span = window_of(window.start, window.end) if window else None
+        return self.ctx.calendar.next_opening(
+            at, span, _follow_up(decl), enrollment.zone
+        )
+
+    def _completed(self, track: Track, at: dt.datetime, task: object) -> None:
+        current = track.current
+        if current is None or current.status != PAUSED or current.due_at is None:
+            return
+        if str(task) != current.last_done or at < current.due_at:
+            return
+        step = self._step(current)
+        if step is None:
+            return
+        current.status = ACTIVE
+        current.due_at = self._schedule(current, step, at)
+        detail = f'step "{task}"'
+        self._note(track, at, current.sequence, "task_completed", detail=detail)
+
+    def _event(self, track: Track, at: dt.datetime, kind: str) -> None:
+        current = track.current
+        if current is None or at < current.requested_at:
+            return
+        reason = (
+            ast.ExitReason.COMPANY_REPLIED
+            if kind == "company_reply"
+            else EXIT_EVENTS[kind]
+        )
+        decl = self.sequences.get(current.sequence)
+        declared = _exit_reasons(decl) if decl else frozenset()
+        if reason in declared or reason in ALWAYS:
+            self._end(track, current, at, reason.value, decision=True)
+
+    def _exit(self, track: Track, leave: SequenceExit) -> None:
+        current = track.current
+        reason = f'unenrolled by "{leave.source}"'
+        if current is not None and leave.sequence in (None, current.sequence):
+            self._end(track, current, leave.at, reason, decision=True)
+        dropped = [e for e in track.queue if leave.sequence in (None, e.sequence)]
+        for enrollment in dropped:
+            track.queue.remove(enrollment)
+            self._note(track, leave.at, enrollment.sequence, "dequeued", reason=reason)
+
+    def _end(
+        self,
+        track: Track,
+        enrollment: SeqEnrollment,
+        at: dt.datetime,
+        reason: str,
+        *,
+        decision: bool,
+    ) -> None:
+        """The enrollment ends; the next queued request, if any, is handled now."""
+        if decision and enrollment.status != PENDING:
+            identity = self._identity(enrollment, "unenroll")
+            self._emit(
+                track, at, enrollment.sequence, "unenroll", identity, reason=reason
+            )
+        else:
+            self._note(track, at, enrollment.sequence, "finish", reason=reason)
+        enrollment.status, enrollment.ended_at, enrollment.reason = ENDED, at, reason
+        enrollment.due_at = None
+        track.past.append(enrollment)
+        track.current = None
+        if track.queue:
+            queued = track.queue.pop(0)
+            request = SequenceRequest(
+                at,
+                track.record_id,
+                queued.sequence,
+                _sender_of_spec(queued.sender),
+                _start_of_spec(queued.start_step),
+                queued.source or "",
+                track.tick(),
+            )
+            self._profile_for(track.record_id, at)
+            self._request(track, request)
+
+    # -- helpers
+
+    def _steps(self, sequence: str) -> tuple[ast.Step, ...]:
+        found = self._step_cache.get(sequence)
+        if found is None:
+            decl = self.sequences.get(sequence)
+            found = self._step_cache[sequence] = decl.steps if decl else ()
+        return found
+
+    def _step(self, enrollment: SeqEnrollment) -> ast.Step | None:
+        return next(
+            (
+                s
+                for s in self._steps(enrollment.sequence)
+                if s.name == enrollment.next_step
+            ),
+            None,
+        )
+
+    def _following(self, enrollment: SeqEnrollment) -> ast.Step | None:
+        steps = self._steps(enrollment.sequence)
+        names = [s.name for s in steps]
+        if enrollment.next_step not in names:
+            return None
+        index = names.index(enrollment.next_step) + 1
+        return steps[index] if index < len(steps) else None
+
+    def _identity(self, enrollment: SeqEnrollment, step: str) -> tuple[str, ...]:
+        return (
+            enrollment.sequence,
+            self.ctx.version(enrollment.sequence),
+            enrollment.record_id,
+            step,
+            str(enrollment.occurrence),
+        )
+
+    def _emit(
+        self,
+        track: Track,
+        at: dt.datetime,
+        source: str,
+        kind: str,
+        identity: tuple[str, ...],
+        *,
+        step: str | None = None,
+        detail: str = "",
+        reason: str = "",
+    ) -> None:
+        self.ctx.decide(
+            Decision(
+                at,
+                track.record_id,
+                source,
+                kind,
+                identity,
+                step,
+                detail,
+                reason,
+                _SEQUENCE_ORDER + track.tick(),
+            )
+        )
+
+    def _note(
+        self,
+        track: Track,
+        at: dt.datetime,
+        source: str,
+        kind: str,
+        *,
+        detail: str = "",
+        reason: str = "",
+    ) -> None:
+        identity = (
+            "note",
+            source,
+            track.record_id,
+            kind,
+            at.isoformat(),
+            str(track.order),
+        )
+        self._emit(track, at, source, kind, identity, detail=detail, reason=reason)
+
+    # -- profiles: the contact's email, owner and zone at each request
+
+    def _profiles(self) -> None:
+        """Read email, owner, zone and opt-out as of every request's instant."""
+        self.profiles: dict[tuple[str, dt.datetime], dict[str, str | None]] = {}
+        pairs = [
+            (track.record_id, i.at)
+            for track in self.tracks.values()
+            for i in track.inputs
+            if i.kind == "request"
+        ]
+        self._read_profiles(pairs)
+        self._first_problems()
+
+    def _profile_for(self, record_id: str, at: dt.datetime) -> None:
+        if (record_id, at) not in self.profiles:
+            self._read_profiles([(record_id, at)])
+
+    def _read_profiles(self, pairs: Sequence[tuple[str, dt.datetime]]) -> None:
+        present = {
+            str(row[0])
+            for row in self.snap.con.execute("DESCRIBE rt_data_obj_contact").fetchall()
+        }
+        wanted = {
+            "email": "email",
+            "owner": self.owner.name if self.owner else None,
+            "zone": self.zone.name if self.zone else None,
+            "optout": self.optout,
+        }
+        columns = {k: v for k, v in wanted.items() if v is not None and v in present}
+        values = self.snap.values_at("contact", pairs, sorted(set(columns.values())))
+        for pair in pairs:
+            found = values.get(pair, {})
+            self.profiles[pair] = {k: found.get(v) for k, v in columns.items()}
+
+    def _first_problems(self) -> None:
+        """The first bounce and unsubscribe of each tracked contact, up to now."""
+        self.problems: dict[str, dict[str, dt.datetime]] = {}
+        if not self.tracks:
+            return
+        rows = self.snap.con.execute(
+            "SELECT record_id, type, min(occurred_at) FROM rt_data_events "
+            "WHERE type IN ('email_bounce', 'unsubscribe') AND occurred_at <= ? "
+            "AND record_id IN (SELECT id FROM rt_tracked) GROUP BY ALL",
+            [self.ctx.as_of],
+        ).fetchall()
+        for record_id, kind, at in rows:
+            self.problems.setdefault(str(record_id), {})[str(kind)] = at.astimezone(
+                dt.UTC
+            )
+
+    # -- results
+
+    def rows(self) -> list[tuple[object, ...]]:
+        """Every enrollment and queued request, as `seq_enrollments` rows."""
+        found = []
+        for track in self.tracks.values():
+            for enrollment in (*track.past, *track.live(), *track.queue):
+                found.append(enrollment.row())
+        return found
+
+
+_REFUSALS = {
+    "ALREADY_ENROLLED": "ALREADY_ENROLLED: the contact is in another sequence",
+    "MISSING_EMAIL": "MISSING_EMAIL: the contact has no email address",
+    "BOUNCED": "BOUNCED: email to the contact has bounced",
+    "UNSUBSCRIBED": "UNSUBSCRIBED: the contact has unsubscribed",
+    "NO_SENDER": "NO_SENDER: the contact has no owner to send as",
+}
+
+
+def _item_key(item: limits.Item | None) -> tuple[dt.datetime, str]:
+    assert item is not None
+    return (item.due_at, item.record_id)
+
+
+def _limit(decl: ast.SequenceDecl, kind: str) -> int | None:
+    found = [
+        i.amount
+        for i in decl.items
+        if isinstance(i, ast.Limit) and i.kind.value == kind
+    ]
+    return min(found) if found else None
+
+
+def _send_window(decl: ast.SequenceDecl) -> ast.SendWindow | None:
+    return next((i for i in decl.items if isinstance(i, ast.SendWindow)), None)
+
+
+def _follow_up(decl: ast.SequenceDecl) -> DayRule:
+    found = next((i for i in decl.items if isinstance(i, ast.FollowUp)), None)
+    return day_rule(found.days) if found else DayRule.WEEKDAYS
+
+
+def _exit_reasons(decl: ast.SequenceDecl) -> frozenset[ast.ExitReason]:
+    return frozenset(
+        reason
+        for item in decl.items
+        if isinstance(item, ast.AutoUnenroll)
+        for reason in item.reasons
+    )
+
+
+def _step_action(step: ast.Step, sender: str | None) -> tuple[str, str]:
+    if step.kind is ast.StepKind.EMAIL:
+        thread = " in thread" if step.in_thread else ""
+        return "send_email", f'email "{step.content}"{thread} from {sender}'
+    return "create_task", f'{step.kind.value} "{step.content}" for {sender}'
+
+
+def _requested_by(source: str | None) -> str:
+    return f'requested by "{source}"' if source else ""
+
+
+def _sender_spec(sender: ast.Sender | None) -> str | None:
+    return None if sender is None else sender_text(sender)
+
+
+def _sender_of_spec(spec: str | None) -> ast.Sender | None:
+    if spec is None:
+        return None
+    if spec == "sender owner":
+        return ast.Sender(ast.SenderKind.OWNER)
+    users = tuple(part for part in spec.split('"')[1::2])
+    kind = (
+        ast.SenderKind.USER
+        if spec.startswith("sender user")
+        else ast.SenderKind.ROTATION
+    )
+    return ast.Sender(kind, users)
+
+
+def _start_spec(start: ast.StartAt | ast.Resume | None) -> str | None:
+    if isinstance(start, ast.StartAt):
+        return f"step:{start.step}"
+    if isinstance(start, ast.Resume):
+        return "resume"
+    return None
+
+
+def _start_of_spec(spec: str | None) -> ast.StartAt | ast.Resume | None:
+    if spec is None:
+        return None
+    if spec == "resume":
+        return ast.Resume()
+    return ast.StartAt(spec.removeprefix("step:"))
+
+
+def _stamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _enrollment(row: Sequence[object]) -> SeqEnrollment:
+    """An enrollment from a `seq_enrollments` row (columns in the state's order)."""
+    values = [
+        value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
+        for value in row
+    ]
+    return SeqEnrollment(*values)  # type: ignore[arg-type]
+
+
+def sequence_props(
+    rows: Iterable[Sequence[object]],
+) -> list[tuple[object, ...]]:
+    """The sequence properties of contacts over time, from `seq_enrollments` rows:
+    (record, since, currently_in_sequence, last sequence, enrolled date, ended date)."""
+    changes: dict[str, list[tuple[dt.datetime, int, str, str | None]]] = {}
+    for row in rows:
+        enrollment = _enrollment(row)
+        if enrollment.status == QUEUED:
+            continue
+        mine = changes.setdefault(enrollment.record_id, [])
+        mine.append((enrollment.requested_at, 0, "start", enrollment.sequence))
+        if enrollment.enrolled_at is not None:
+            mine.append((enrollment.enrolled_at, 1, "enrolled", enrollment.sequence))
+        if enrollment.ended_at is not None:
+            mine.append((enrollment.ended_at, 2, "end", enrollment.sequence))
+    found: list[tuple[object, ...]] = []
+    for record_id, items in changes.items():
+        current, last, enrolled, ended = False, None, None, None
+        for at, _, what, sequence in sorted(items, key=lambda i: (i[0], i[1])):
+            if what == "start":
+                current, last = True, sequence
+            elif what == "enrolled":
+                enrolled = at
+            else:
+                current, ended = False, at
+            found.append((record_id, at, current, last, enrolled, ended))
+    return found

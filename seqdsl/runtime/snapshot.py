@@ -1,0 +1,730 @@
+"""Runtime stage, evaluation: the data as it stood at some instants, for the engine.
+
+The runtime asks what the rules say about records at instants (an event's time, a
+wait's end, the run's now). The engine reads the data tables by name, so for the
+length of a run :class:`Snapshots` renames the tables it must reshape
+(`obj_<object>`, `events`, `property_history`, `associations`, `list_memberships`)
+to `rt_data_*` and puts TEMP views with the original names in their place. The views
+come in two sets:
+
+- *whole*: every record at one instant, the one in the one-row table `rt_clock`;
+- *points*: one row per point `(record, instant)` of `rt_points`, under a made-up id,
+  with copies of the point's associated records. Many points, at different instants
+  and several per record, are then evaluated by one engine call.
+
+Either way, at instant `t`:
+
+- a property holds the value of its last history row at or before `t` when the
+  history has a later row (and is unknown when it has no earlier one); otherwise the
+  current value. Values set or cleared by actions (`rt_overrides`) count as history
+  rows, and a data history row at or after the action's time supersedes it;
+- only events and history rows up to `t` are seen;
+- manual list memberships are the data's, changed by list actions up to `t`; static
+  lists are the stored members (`rt_list_changes`) up to `t`;
+- `since enrolled` reads the enrollments in `rt_enrolled` up to `t`;
+- contacts carry the sequence properties (`currently_in_sequence`, ...) of
+  `rt_sequence_props` as of `t`.
+
+The engine's run parameters are shared by one call, so points are only evaluated
+together when that changes nothing (:meth:`Snapshots.batch_key`): on one workspace
+day when the plan's parameters are all whole days, else at one instant. For
+`changed`, history rows of a point's record after the batch's first instant and
+before the point's own instant are moved just before the batch (in order), so each
+point sees only the changes at its own instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from seqdsl import plan as p
+from seqdsl.engine import StoredLists, evaluate, get_engine
+from seqdsl.engine.sql import history_value_sql
+from seqdsl.runtime.errors import RunError
+from seqdsl.schema import SEQUENCE_PROPERTIES, Kind, Schema, Type
+
+__all__ = ["EPSILON", "Point", "Snapshots"]
+
+log = logging.getLogger("seqdsl.runtime.snapshot")
+
+#: The gap below an instant that makes `changed` see only changes at that instant.
+EPSILON = dt.timedelta(microseconds=1)
+
+#: One point: (object, record id, instant).
+Point = tuple[str, str, dt.datetime]
+
+_SHADOWED = ("events", "property_history", "associations", "list_memberships")
+_TEXTUAL = frozenset({Kind.STRING, Kind.OWNER, Kind.TIMEZONE})
+_TRUTHS = "rt_truths_"
+_CLOCK = "(SELECT t FROM rt_clock)"
+_FIRST = "(SELECT lo FROM rt_clock)"
+_SEP = "chr(31)"
+# a point too close after midnight is evaluated alone, so moved history rows
+# never cross into the previous day
+_DAY_MARGIN = dt.timedelta(seconds=1)
+
+# the runtime's own inputs to every evaluation; the run fills them as it goes
+_RUNTIME_TABLES = {
+    "rt_clock": "t TIMESTAMPTZ, lo TIMESTAMPTZ",
+    "rt_overrides": (
+        "object_type VARCHAR, record_id VARCHAR, property VARCHAR, value VARCHAR, "
+        "set_at TIMESTAMPTZ, seq BIGINT"
+    ),
+    "rt_list_changes": (
+        "list VARCHAR, record_id VARCHAR, member BOOLEAN, since TIMESTAMPTZ, "
+        "seq BIGINT"
+    ),
+    "rt_enrolled": (
+        "workflow VARCHAR, record_id VARCHAR, enrolled_at TIMESTAMPTZ, "
+        "left_at TIMESTAMPTZ"
+    ),
+    "rt_sequence_props": (
+        "record_id VARCHAR, since TIMESTAMPTZ, currently_in_sequence BOOLEAN, "
+        "last_sequence_enrolled VARCHAR, last_sequence_enrolled_date TIMESTAMPTZ, "
+        "last_sequence_ended_date TIMESTAMPTZ"
+    ),
+    "rt_points": "pid VARCHAR, object_type VARCHAR, record_id VARCHAR, t TIMESTAMPTZ",
+    "rt_point_rows": (
+        "sid VARCHAR, object_type VARCHAR, record_id VARCHAR, t TIMESTAMPTZ, "
+        "pid VARCHAR"
+    ),
+    "rt_point_links": (
+        'from_type VARCHAR, from_id VARCHAR, to_type VARCHAR, to_id VARCHAR, "primary" '
+        "BOOLEAN"
+    ),
+}
+_WHOLE, _POINTS = "whole", "points"
+
+
+class Snapshots:
+    """Evaluate the plan at instants, over the data as it stood then.
+
+    Use as a context manager: entering renames the data tables, leaving restores
+    them. `static_stored` names the static lists whose members are stored (the
+    others are computed from their condition, as on their first run); set it
+    before the first evaluation.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        plan: p.Plan,
+        schema: Schema,
+        *,
+        engine: str = "duckdb",
+        extra_objects: Iterable[str] = (),
+    ) -> None:
+        self.con = con
+        self.plan = plan
+        self.schema = schema
+        self.engine = get_engine(engine).name
+        self.static_stored: frozenset[str] = frozenset()
+        self.calls = 0
+        self.seconds = 0.0
+        self.objects = tuple(dict.fromkeys((*plan.objects, *extra_objects)))
+        rules = plan.rules.values()
+        self.static_lists = frozenset(
+            r.name for r in rules if r.kind is p.RuleKind.STATIC_LIST
+        )
+        self.manual_lists = frozenset(
+            r.name for r in rules if r.kind is p.RuleKind.MANUAL_LIST
+        )
+        self.workflows = tuple(sorted({r.workflow for r in rules if r.workflow}))
+        self.by_day = _whole_days(plan)
+        self._renamed: list[str] = []
+        self._pending: dict[str, list[tuple[object, ...]]] = {}
+        self._mode: str | None = None
+        self._properties: dict[str, tuple[str, ...]] = {}
+        self._keys: dict[dt.datetime, object] = {}
+
+    # -- the session
+
+    def __enter__(self) -> Snapshots:
+        for name, columns in _RUNTIME_TABLES.items():
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+        self.con.execute("INSERT INTO rt_clock VALUES (NULL, NULL)")
+        try:
+            for name in self._data_tables():
+                self.con.execute(f'ALTER TABLE "{name}" RENAME TO "rt_data_{name}"')
+                self._renamed.append(name)
+        except BaseException:
+            self._restore()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                self.flush()
+        finally:
+            self._restore()
+
+    def _data_tables(self) -> list[str]:
+        present = {
+            str(row[0])
+            for row in self.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary"
+            ).fetchall()
+        }
+        wanted = [f"obj_{o}" for o in self.objects] + list(_SHADOWED)
+        missing = [name for name in wanted if name not in present]
+        if missing:
+            raise RunError(
+                "the data is not loaded: missing table(s) "
+                + ", ".join(f"`{m}`" for m in missing)
+            )
+        return wanted
+
+    def _restore(self) -> None:
+        while self._renamed:
+            name = self._renamed.pop()
+            self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+            self.con.execute(f'ALTER TABLE "rt_data_{name}" RENAME TO "{name}"')
+
+    # -- inputs the run adds
+
+    def add_rows(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """Append rows to one of the runtime tables (`rt_overrides`, ...); they
+        are written in bulk before the next evaluation (or :meth:`flush`)."""
+        self._pending.setdefault(table, []).extend(rows)
+
+    def flush(self) -> None:
+        """Write the rows added since the last flush."""
+        pending, self._pending = self._pending, {}
+        for table, rows in pending.items():
+            if rows:
+                self._insert(table, rows)
+
+    def _insert(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
+        names = [c.split()[0].strip('"') for c in _RUNTIME_TABLES[table].split(", ")]
+        columns = list(zip(*rows, strict=True))
+        batch = pa.table(  # noqa: F841 - read by the SQL below
+            {n: pa.array(list(v)) for n, v in zip(names, columns, strict=True)}
+        )
+        self.con.execute(f"INSERT INTO {table} SELECT * FROM batch")
+        if table == "rt_overrides" and self._replayed_changed():
+            self._mode = None
+
+    def replace_rows(self, table: str, relation: str) -> None:
+        self.flush()
+        self.con.execute(f"DELETE FROM {table}")
+        self.con.execute(f"INSERT INTO {table} SELECT * FROM {relation}")
+        if table == "rt_overrides" and self._replayed_changed():
+            self._mode = None
+
+    # -- evaluating
+
+    def batch_key(self, at: dt.datetime) -> object:
+        """Points with equal keys may be evaluated in one call: the same workspace
+        day when the plan's parameters are whole days, else the same instant."""
+        if not self.by_day:
+            return at
+        found = self._keys.get(at)
+        if found is None:
+            calendar = self.plan.calendar
+            day = calendar.local_date(at)
+            close = at - calendar.start_of_day(day) < _DAY_MARGIN
+            found = self._keys[at] = at if close else day
+        return found
+
+    def evaluate_all(
+        self, at: dt.datetime, previous: dt.datetime | None
+    ) -> Mapping[str, str]:
+        """Evaluate every rule for every record at `at`; returns, per object, the
+        TEMP table of truths (`id` and a column per key)."""
+        self.flush()
+        self._use(_WHOLE)
+        self.con.execute("UPDATE rt_clock SET t = ?, lo = ?", [at, at])
+        return self._run_engine(at, previous)
+
+    def evaluate_points(
+        self, points: Sequence[Point], every_change: bool = False
+    ) -> tuple[dict[Point, frozenset[str]], Mapping[str, str]]:
+        """Evaluate every rule at each point (one batch: see :meth:`batch_key`).
+
+        `changed` sees the changes at each point's instant, or with
+        `every_change` (a first run) every change up to it. Returns each point's
+        true keys, and per object the view of the points' records (whose ids are
+        :func:`point_id`).
+        """
+        self.flush()
+        self._use(_POINTS)
+        ids = {point_id(point): point for point in points}
+        self.con.execute("DELETE FROM rt_points")
+        self.con.execute(
+            "INSERT INTO rt_points SELECT unnest($p), unnest($o), unnest($r), "
+            "unnest($t)",
+            {
+                "p": list(ids),
+                "o": [point[0] for point in ids.values()],
+                "r": [point[1] for point in ids.values()],
+                "t": [point[2] for point in ids.values()],
+            },
+        )
+        self._point_rows()
+        first = min(point[2] for point in points)
+        last = max(point[2] for point in points)
+        self.con.execute("UPDATE rt_clock SET t = ?, lo = ?", [last, first])
+        tables = self._run_engine(last, None if every_change else first - EPSILON)
+        found = {point: frozenset[str]() for point in points}
+        for _, pid, keys in self.fetch(tables, ids):
+            found[ids[pid]] = keys
+        return found, {o: f"obj_{o}" for o in self.objects}
+
+    def _run_engine(
+        self, at: dt.datetime, previous: dt.datetime | None
+    ) -> dict[str, str]:
+        started = time.perf_counter()
+        stored = None
+        if self.static_stored:
+            stored = StoredLists("rt_static_now", self.static_stored)
+        enrolled = {w: f"rt_enrolled_{n}" for n, w in enumerate(self.workflows, 1)}
+        truths = evaluate(
+            self.plan,
+            self.con,
+            at,
+            engine=self.engine,
+            previous_run_at=previous,
+            enrolled=enrolled,
+            stored=stored,
+            prefix=_TRUTHS,
+        )
+        self.calls += 1
+        self.seconds += time.perf_counter() - started
+        return dict(truths.tables)
+
+    def fetch(
+        self,
+        tables: Mapping[str, str],
+        ids: Iterable[str] | None = None,
+        keys: Sequence[str] | None = None,
+    ) -> Iterator[tuple[str, str, frozenset[str]]]:
+        """(object, id, true keys) for the rows of the truth tables; with `ids`,
+        for those ids only. DuckDB joins each row's true keys into one string."""
+        wanted = None if ids is None else list(ids)
+        for object, name in tables.items():
+            columns = [
+                str(row[0])
+                for row in self.con.execute(f'DESCRIBE "{name}"').fetchall()
+                if row[0] != "id" and (keys is None or row[0] in keys)
+            ]
+            if not columns:
+                continue
+            held = ", ".join(
+                f'CASE WHEN "{c.replace(chr(34), chr(34) * 2)}" THEN {_text(c)} END'
+                for c in columns
+            )
+            query = f'SELECT id, concat_ws(chr(31), {held}) FROM "{name}"'
+            params: dict[str, object] = {}
+            if wanted is not None:
+                query += " WHERE id IN (SELECT unnest($ids))"
+                params["ids"] = wanted
+            for record_id, text in self.con.execute(query, params).fetchall():
+                found = frozenset(text.split("\x1f")) if text else frozenset()
+                yield object, str(record_id), found
+
+    def values_at(
+        self,
+        object: str,
+        pairs: Sequence[tuple[str, dt.datetime]],
+        columns: Sequence[str],
+    ) -> dict[tuple[str, dt.datetime], dict[str, str | None]]:
+        """Property values (as text) of records at instants, history and actions
+        replayed as in the views; for `(id, instant)` pairs."""
+        if not pairs or not columns:
+            return {}
+        self.flush()
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE rt_pairs AS "
+            "SELECT unnest($i) AS id, unnest($t) AS at_",
+            {"i": [i for i, _ in pairs], "t": [t for _, t in pairs]},
+        )
+        found: dict[tuple[str, dt.datetime], dict[str, str | None]] = {}
+        for column in columns:
+            for record_id, at, value in self._value_at(object, column):
+                found.setdefault((record_id, at), {})[column] = value
+        return found
+
+    def _value_at(
+        self, object: str, column: str
+    ) -> list[tuple[str, dt.datetime, str | None]]:
+        rows = (
+            "SELECT record_id, value, changed_at AS at_, 1 AS rank_, 0 AS seq "
+            "FROM rt_data_property_history WHERE object_type = $o AND property = $c "
+            "UNION ALL SELECT record_id, value, set_at, 0, seq FROM rt_overrides "
+            "WHERE object_type = $o AND property = $c"
+        )
+        query = (
+            "WITH r AS (" + rows + "), a AS ("
+            "SELECT q.id, q.at_, bool_or(r.at_ > q.at_ AND r.rank_ = 1) AS later, "
+            "arg_max_null(r.value, (r.at_, r.rank_, r.seq)) "
+            "FILTER (WHERE r.at_ <= q.at_) AS value, "
+            "arg_max(r.rank_, (r.at_, r.rank_, r.seq)) "
+            "FILTER (WHERE r.at_ <= q.at_) AS last_rank "
+            "FROM rt_pairs q LEFT JOIN r ON r.record_id = q.id GROUP BY q.id, q.at_) "
+            "SELECT a.id, a.at_, CASE WHEN coalesce(a.later, false) OR a.last_rank = 0 "
+            f'THEN a.value ELSE CAST(d."{column}" AS VARCHAR) END '
+            f'FROM a LEFT JOIN "rt_data_obj_{object}" d ON d.id = a.id'
+        )
+        result = self.con.execute(query, {"o": object, "c": column}).fetchall()
+        return [(str(i), t.astimezone(dt.UTC), v) for i, t, v in result]
+
+    # -- the views
+
+    def _use(self, mode: str) -> None:
+        """Make the views of `mode` current (if they are not already)."""
+        if self._mode == mode:
+            return
+        views = _WholeViews(self) if mode == _WHOLE else _PointViews(self)
+        for name, query in views.all():
+            self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {query}')
+        self._mode = mode
+
+    def _point_rows(self) -> None:
+        """The points' records and their associated records, each under a made-up
+        id, and the associations between them."""
+        pid, other = "p.pid", f"p.pid || {_SEP} || a.to_type || {_SEP} || a.to_id"
+        back = f"p.pid || {_SEP} || a.from_type || {_SEP} || a.from_id"
+        self.con.execute("DELETE FROM rt_point_rows")
+        self.con.execute("DELETE FROM rt_point_links")
+        self.con.execute(
+            "INSERT INTO rt_point_rows "
+            f"SELECT {pid} AS sid, object_type, record_id, t, pid FROM rt_points p "
+            f"UNION SELECT {other}, a.to_type, a.to_id, p.t, p.pid FROM rt_points p "
+            "JOIN rt_data_associations a ON a.from_type = p.object_type "
+            f"AND a.from_id = p.record_id UNION SELECT {back}, a.from_type, "
+            "a.from_id, p.t, p.pid FROM rt_points p JOIN rt_data_associations a "
+            "ON a.to_type = p.object_type AND a.to_id = p.record_id"
+        )
+        self.con.execute(
+            "INSERT INTO rt_point_links "
+            f"SELECT p.object_type AS from_type, {pid} AS from_id, a.to_type, "
+            f'{other} AS to_id, a."primary" FROM rt_points p '
+            "JOIN rt_data_associations a ON a.from_type = p.object_type "
+            f"AND a.from_id = p.record_id UNION ALL SELECT a.from_type, {back}, "
+            'p.object_type, p.pid, a."primary" FROM rt_points p '
+            "JOIN rt_data_associations a ON a.to_type = p.object_type "
+            "AND a.to_id = p.record_id"
+        )
+
+    def _replayed_changed(self) -> bool:
+        """Whether the properties to replay grew (the object views must change)."""
+        found = {o: self._replayed(o) for o in self.objects}
+        changed = found != self._properties
+        self._properties = found
+        return changed
+
+    def replayed(self, object: str) -> tuple[str, ...]:
+        if object not in self._properties:
+            self._properties[object] = self._replayed(object)
+        return self._properties[object]
+
+    def _replayed(self, object: str) -> tuple[str, ...]:
+        """The properties of `object` with history rows or overrides."""
+        columns = self.columns(object)
+        rows = self.con.execute(
+            "SELECT DISTINCT property FROM rt_data_property_history "
+            "WHERE object_type = $o UNION SELECT DISTINCT property FROM rt_overrides "
+            "WHERE object_type = $o",
+            {"o": object},
+        ).fetchall()
+        return tuple(sorted(str(r[0]) for r in rows if r[0] in columns and r[0] != "id"))
+
+    def columns(self, object: str) -> dict[str, str]:
+        return {
+            str(row[0]): str(row[1])
+            for row in self.con.execute(f'DESCRIBE "rt_data_obj_{object}"').fetchall()
+        }
+
+
+def point_id(point: Point) -> str:
+    """The made-up record id of a point."""
+    object, record_id, at = point
+    return f"{object}\x1f{record_id}\x1f{at.astimezone(dt.UTC).isoformat()}"
+
+
+class _Views:
+    """The SQL of one set of views. Each view has one row per *record copy*: a
+    record at an instant (`at`), under an id (`key`)."""
+
+    key = "d.id"
+    at = _CLOCK
+
+    def __init__(self, snapshots: Snapshots) -> None:
+        self.snap = snapshots
+
+    def all(self) -> Iterator[tuple[str, str]]:
+        yield from self.shared()
+        yield from self.memberships()
+        yield from self.enrolled()
+        for object in self.snap.objects:
+            yield from self.object(object)
+
+    def shared(self) -> Iterator[tuple[str, str]]:
+        raise NotImplementedError
+
+    def records(self, object: str) -> str:
+        """FROM the copies of `object` records, with the data row as `d`."""
+        raise NotImplementedError
+
+    def copies(self, relation: str, alias: str, object: str | None = None) -> str:
+        """FROM `relation` (keyed by `record_id`) joined to the record copies."""
+        raise NotImplementedError
+
+    def copy_key(self, alias: str) -> str:
+        raise NotImplementedError
+
+    # -- records
+
+    def object(self, object: str) -> Iterator[tuple[str, str]]:
+        """`obj_<object>` as of the instant: history and overrides replayed."""
+        properties = self.snap.replayed(object)
+        if properties:
+            yield f"rt_asof_{object}", self.asof(object, properties)
+        select, joins = self.record_select(object, properties)
+        yield f"obj_{object}", f"SELECT {select} {self.records(object)}{joins}"
+
+    def record_select(
+        self, object: str, properties: Sequence[str]
+    ) -> tuple[str, str]:
+        props = self.snap.schema.object(object)
+        zone = self.snap.plan.calendar.zone
+        replaced = [] if self.key == "d.id" else [f"{self.key} AS id"]
+        for name in properties:
+            prop = props.property(name) if props else None
+            if prop is not None:
+                value = _typed(f'a."{name}"', prop.type, zone)
+                chosen = f'CASE WHEN a."{name}__set" THEN {value} ELSE d."{name}" END'
+                replaced.append(f'{chosen} AS "{name}"')
+        select = f"d.* REPLACE ({', '.join(replaced)})" if replaced else "d.*"
+        joins = ""
+        if properties:
+            joins = f" LEFT JOIN rt_asof_{object} a ON a.sid = {self.key}"
+        if object == "contact":
+            select, extra = self.sequence_columns(select, self.snap.columns(object))
+            joins += extra
+        return select, joins
+
+    def asof(self, object: str, properties: Sequence[str]) -> str:
+        """Per record copy, the properties whose value at its instant is not the
+        current one, and that value as text."""
+        rows = (
+            "(SELECT record_id, property, value, changed_at AS at_, 1 AS rank_, "
+            "0 AS seq FROM rt_data_property_history "
+            f"WHERE object_type = {_text(object)} "
+            "UNION ALL SELECT record_id, property, value, set_at, 0, seq "
+            f"FROM rt_overrides WHERE object_type = {_text(object)})"
+        )
+        key = self.copy_key("r")
+        touched = (
+            f"SELECT {key} AS sid, r.property, "
+            f"bool_or(r.at_ > {self.at} AND r.rank_ = 1) AS later, "
+            "arg_max_null(r.value, (r.at_, r.rank_, r.seq)) "
+            f"FILTER (WHERE r.at_ <= {self.at}) AS value, "
+            "arg_max(r.rank_, (r.at_, r.rank_, r.seq)) "
+            f"FILTER (WHERE r.at_ <= {self.at}) AS last_rank "
+            f"{self.copies(rows, 'r', object)} GROUP BY {key}, r.property"
+        )
+        pivot = ", ".join(
+            f'max(value) FILTER (WHERE property = {_text(n)}) AS "{n}", '
+            f'bool_or(property = {_text(n)}) AS "{n}__set"'
+            for n in properties
+        )
+        return (
+            f"SELECT sid, {pivot} FROM ({touched}) "
+            "WHERE later OR last_rank = 0 GROUP BY sid"
+        )
+
+    def sequence_columns(
+        self, select: str, columns: Mapping[str, str]
+    ) -> tuple[str, str]:
+        """The runtime's sequence properties as of the instant replace any data
+        columns of the same names."""
+        names = list(SEQUENCE_PROPERTIES)
+        present = [n for n in names if n in columns]
+        if present:
+            dropped = ", ".join(f'"{n}"' for n in present)
+            select = select.replace("d.*", f"d.* EXCLUDE ({dropped})", 1)
+        first, *rest = names
+        added = [f'coalesce(q."{first}", false) AS "{first}"']
+        added += [f'q."{n}"' for n in rest]
+        key = self.copy_key("q")
+        latest = ", ".join(f'arg_max_null(q."{n}", q.since) AS "{n}"' for n in names)
+        query = (
+            f"SELECT {key} AS sid, {latest} "
+            f"{self.copies('rt_sequence_props', 'q', 'contact')} "
+            f"WHERE q.since <= {self.at} GROUP BY {key}"
+        )
+        return f"{select}, {', '.join(added)}", (
+            f" LEFT JOIN ({query}) q ON q.sid = {self.key}"
+        )
+
+    # -- memberships and enrollments
+
+    def memberships(self) -> Iterator[tuple[str, str]]:
+        key = self.copy_key("c")
+        yield (
+            "rt_latest",
+            f"SELECT {key} AS sid, c.list, "
+            "arg_max(c.member, (c.since, c.seq)) AS member "
+            f"{self.copies('rt_list_changes', 'c')} WHERE c.since <= {self.at} "
+            f"GROUP BY {key}, c.list",
+        )
+        key = self.copy_key("m")
+        yield (
+            "list_memberships",
+            f"SELECT m.list, {key} AS record_id "
+            f"{self.copies('rt_data_list_memberships', 'm')} "
+            "WHERE NOT EXISTS (SELECT 1 FROM rt_latest c WHERE c.list = m.list "
+            f"AND c.sid = {key} AND NOT c.member) "
+            "UNION SELECT list, sid FROM rt_latest WHERE member AND list IN "
+            f"({_text_list(self.snap.manual_lists)})",
+        )
+        yield (
+            "rt_static_now",
+            "SELECT list, sid AS record_id FROM rt_latest WHERE member AND list IN "
+            f"({_text_list(self.snap.static_lists)})",
+        )
+
+    def enrolled(self) -> Iterator[tuple[str, str]]:
+        key = self.copy_key("e")
+        for number, workflow in enumerate(self.snap.workflows, 1):
+            query = (
+                f"SELECT {key} AS record_id, "
+                f"max(e.enrolled_at) FILTER (WHERE e.enrolled_at <= {self.at}) "
+                "AS enrolled_at, "
+                f"max(e.left_at) FILTER (WHERE e.left_at <= {self.at}) AS left_at "
+                f"{self.copies('rt_enrolled', 'e')} "
+                f"WHERE e.workflow = {_text(workflow)} GROUP BY {key}"
+            )
+            yield (
+                f"rt_enrolled_{number}",
+                f"SELECT record_id, enrolled_at FROM ({query}) "
+                "WHERE enrolled_at IS NOT NULL "
+                "AND (left_at IS NULL OR left_at < enrolled_at)",
+            )
+
+
+class _WholeViews(_Views):
+    """Every record, as of the instant in `rt_clock`."""
+
+    def shared(self) -> Iterator[tuple[str, str]]:
+        yield "events", f"SELECT * FROM rt_data_events WHERE occurred_at <= {_CLOCK}"
+        yield (
+            "property_history",
+            "SELECT * FROM (SELECT * FROM rt_data_property_history UNION ALL "
+            "SELECT object_type, record_id, property, value, set_at "
+            f"FROM rt_overrides) WHERE changed_at <= {_CLOCK}",
+        )
+        yield "associations", "SELECT * FROM rt_data_associations"
+
+    def records(self, object: str) -> str:
+        return f'FROM "rt_data_obj_{object}" d'
+
+    def copies(self, relation: str, alias: str, object: str | None = None) -> str:
+        return f"FROM {relation} {alias}"
+
+    def copy_key(self, alias: str) -> str:
+        return f"{alias}.record_id"
+
+
+class _PointViews(_Views):
+    """One copy of a record per point it appears in, as of the point's instant."""
+
+    key = "s.sid"
+    at = "s.t"
+
+    def shared(self) -> Iterator[tuple[str, str]]:
+        yield (
+            "events",
+            "SELECT e.* REPLACE (s.sid AS record_id) FROM rt_point_rows s "
+            "JOIN rt_data_events e ON e.record_id = s.record_id "
+            "AND e.occurred_at <= s.t WHERE s.sid = s.pid",
+        )
+        moved = f"h.changed_at >= {_FIRST} AND h.changed_at < s.t"
+        rank = (
+            f"row_number() OVER (PARTITION BY s.sid, ({moved}) "
+            "ORDER BY h.changed_at DESC, h.seq DESC)"
+        )
+        yield (
+            "property_history",
+            "SELECT h.object_type, s.sid AS record_id, h.property, h.value, "
+            f"CASE WHEN {moved} THEN {_FIRST} - to_microseconds({rank}) "
+            "ELSE h.changed_at END AS changed_at FROM rt_point_rows s JOIN ("
+            "SELECT *, 0 AS seq FROM rt_data_property_history UNION ALL "
+            "SELECT object_type, record_id, property, value, set_at, seq "
+            "FROM rt_overrides) h ON h.record_id = s.record_id "
+            "AND h.object_type = s.object_type AND h.changed_at <= s.t",
+        )
+        yield "associations", "SELECT * FROM rt_point_links"
+
+    def records(self, object: str) -> str:
+        return (
+            f'FROM rt_point_rows s JOIN "rt_data_obj_{object}" d '
+            f"ON d.id = s.record_id AND s.object_type = {_text(object)}"
+        )
+
+    def copies(self, relation: str, alias: str, object: str | None = None) -> str:
+        kind = f" AND s.object_type = {_text(object)}" if object else ""
+        return (
+            f"FROM rt_point_rows s JOIN {relation} {alias} "
+            f"ON {alias}.record_id = s.record_id{kind}"
+        )
+
+    def copy_key(self, alias: str) -> str:
+        return "s.sid"
+
+
+def _whole_days(plan: p.Plan) -> bool:
+    """Whether every parameter the plan compares values with is a whole day, so
+    points of one workspace day can share one evaluation."""
+    if any(param.kind is p.ParamKind.ELAPSED for param in plan.params().values()):
+        return False
+    for atom in plan.atoms.values():
+        if not isinstance(atom, p.ValueAtom) or isinstance(atom.field.source, p.EventRow):
+            continue
+        test = atom.test
+        bounds: tuple[object, ...] = ()
+        if isinstance(test, p.InRange):
+            bounds = (test.low, test.high)
+        elif isinstance(test, p.OneOf):
+            bounds = test.values
+        if any(b == p.NOW for b in bounds):
+            return False
+    return True
+
+
+def _typed(value: str, type_: Type, zone: str) -> str:
+    """SQL reading a history text as the stored type of its property."""
+    if type_.kind in _TEXTUAL:
+        return f"NULLIF({value}, '')"
+    return _cast_sql(type_, zone).replace('"v__"', value)
+
+
+@functools.lru_cache(maxsize=256)
+def _cast_sql(type_: Type, zone: str) -> str:
+    tree = history_value_sql(exp.column("v__", quoted=True), type_, zone)
+    return tree.sql(dialect="duckdb")
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _text_list(values: Iterable[str]) -> str:
+    items = [_text(v) for v in sorted(values)]
+    return ", ".join(items) if items else "NULL"

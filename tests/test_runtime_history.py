@@ -1,0 +1,71 @@
+"""Tests for the report inputs: a record's history and the simulation of runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from runtime_kit import at, contact, make
+
+from seqdsl.runtime import StateError, record_history, simulate
+
+RULES = """
+list "Leads" active { lifecyclestage is lead }
+enroll list "Leads" in sequence "S"
+sequence "S" {
+  sender user "u1"  follow up on every day
+  limit 2 emails per day per sender
+  unenroll when replied
+  step "a" email "a"
+  step "b" after 1 day email "b"
+}
+"""
+
+
+def test_history_lists_a_records_decisions_newest_first(tmp_path: Path) -> None:
+    """Actions and notes about one record come back newest first, with reasons."""
+    contacts = [contact(c, lifecyclestage="lead") for c in ("c1", "c2", "c3")]
+    events = [{"record_id": "c1", "type": "email_reply", "occurred_at": "2026-12-02T09:00Z"}]
+    ws = make(tmp_path, RULES, contacts, events=events)
+    ws.run("2026-12-01T12:00")
+    ws.run("2026-12-04T12:00")
+    entries = record_history(ws.state, "c1")
+    assert [(e.kind, e.reason) for e in entries] == [
+        ("unenroll", "replied"),
+        ("send_email", ""),
+        ("enroll", 'requested by "Leads -> S"'),
+    ]
+    assert entries[0].at == at("2026-12-02T09:00")
+    kinds = [e.kind for e in record_history(ws.state, "c3")]
+    assert "deferred" in kinds
+    assert record_history(ws.state, "nobody") == []
+
+
+def test_history_without_a_state_is_a_clear_error(tmp_path: Path) -> None:
+    """Asking for history before any run names the missing state."""
+    with pytest.raises(StateError, match="no state"):
+        record_history(tmp_path / "missing.duckdb", "c1")
+
+
+def test_simulation_counts_per_day_and_leaves_the_state_alone(tmp_path: Path) -> None:
+    """Simulating three days counts enrollments, steps and sends per sender against
+    the limit, on a copy: the real state file does not change."""
+    contacts = [contact(c, lifecyclestage="lead") for c in ("c1", "c2", "c3")]
+    ws = make(tmp_path, RULES, contacts)
+    ws.run("2026-11-30T12:00")
+    before = ws.state.read_bytes()
+    found = simulate(
+        ws.checked,
+        ws.con,
+        at("2026-12-01T12:00"),
+        at("2026-12-03T12:00"),
+        dt.timedelta(days=1),
+    )
+    assert ws.state.read_bytes() == before
+    assert found.runs == 3
+    days = {d.day.isoformat(): (d.steps_due, d.emails) for d in found.days}
+    assert days == {"2026-12-01": (2, 2), "2026-12-02": (2, 2)}
+    first = found.senders[0]
+    assert (first.day, first.sender, first.email_limit) == (dt.date(2026, 12, 1), "u1", 2)
+    assert (first.emails, first.deferred) == (2, 1)

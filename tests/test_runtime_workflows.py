@@ -1,0 +1,339 @@
+"""Tests for workflows at run time: edges, refusals, leaving, branches, waits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runtime_kit import contact, make
+
+from seqdsl.runtime import record_history
+from seqdsl.runtime.program import split_point
+
+TASK = "create_task"
+
+
+def _kinds(rows: list[tuple[str, ...]], record: str) -> list[tuple[str, str, str]]:
+    """(due_at, kind, detail) of one record's actions."""
+    return [(r[0], r[3], r[5]) for r in rows if r[1] == record]
+
+
+def test_first_run_enrolls_existing_matches_unless_skipped(tmp_path: Path) -> None:
+    """On its first run a workflow enrolls records that already match, at the
+    run's now; `existing: skip` enrolls none of them."""
+    rules = """
+    workflow "Take" on contact { enroll when lifecyclestage is lead  create task "a" }
+    workflow "Skip" on contact {
+      enroll when lifecyclestage is lead
+      existing: skip
+      create task "b"
+    }
+    """
+    ws = make(tmp_path, rules, [contact("c1", lifecyclestage="lead")])
+    rows = ws.actions("2026-12-01T12:00")
+    assert [(r[2], r[3]) for r in rows] == [("Take", "enroll"), ("Take", TASK)]
+    assert rows[0][0] == "2026-12-01T12:00:00Z"
+
+
+def test_enrollment_is_dated_by_the_event_and_happens_once(tmp_path: Path) -> None:
+    """The edge is timed at the event that made the trigger true; staying true or
+    becoming true again does not enroll again without `reenroll when`."""
+    rules = """
+    workflow "Pricing" on contact {
+      enroll when had page_view where url contains "/pricing" in last 1 days
+      create task "Follow up"
+    }
+    """
+    events = [
+        {"record_id": "c1", "type": "page_view", "occurred_at": t, "url": "/pricing"}
+        for t in (
+            "2026-12-02T10:00:00Z",
+            "2026-12-02T15:00:00Z",
+            "2026-12-09T10:00:00Z",
+        )
+    ]
+    ws = make(tmp_path, rules, [contact("c1")], events=events)
+    assert ws.actions("2026-12-01T12:00") == []
+    rows = ws.actions("2026-12-03T12:00")
+    assert _kinds(rows, "c1") == [
+        ("2026-12-02T10:00:00Z", "enroll", ""),
+        ("2026-12-02T10:00:00Z", TASK, 'task "Follow up"'),
+    ]
+    assert ws.actions("2026-12-10T12:00") == []
+
+
+def test_reenroll_trigger_edges_enroll_again(tmp_path: Path) -> None:
+    """`reenroll when` going false to true while `enroll when` holds enrolls again,
+    at the time the history dates the change."""
+    rules = """
+    workflow "Again" on contact {
+      enroll when lifecyclestage is lead
+      reenroll when hs_lead_status changed to OPEN
+      create task "Call"
+    }
+    """
+    history = [
+        {
+            "object_type": "contact",
+            "record_id": "c1",
+            "property": "hs_lead_status",
+            "value": value,
+            "changed_at": when,
+        }
+        for value, when in (
+            ("NEW", "2026-11-01T00:00:00Z"),
+            ("OPEN", "2026-12-02T09:00:00Z"),
+            ("NEW", "2026-12-03T09:00:00Z"),
+            ("OPEN", "2026-12-04T09:00:00Z"),
+        )
+    ]
+    ws = make(
+        tmp_path,
+        rules,
+        [contact("c1", lifecyclestage="lead", hs_lead_status="OPEN")],
+        history=history,
+    )
+    assert [r[3] for r in ws.actions("2026-12-01T12:00")] == ["enroll", TASK]
+    rows = ws.actions("2026-12-05T12:00")
+    enrolled = [r[0] for r in rows if r[3] == "enroll"]
+    assert enrolled == ["2026-12-02T09:00:00Z", "2026-12-04T09:00:00Z"]
+
+
+def test_suppression_then_goal_are_checked_before_enrolling(tmp_path: Path) -> None:
+    """A suppressed record and one already meeting the goal are refused, with the
+    reason; suppression is checked first."""
+    rules = """
+    list "Do not contact" manual
+    workflow "Sell" on contact {
+      enroll when lifecyclestage is lead
+      suppress when in list "Do not contact"
+      goal score > 50
+      create task "Call"
+    }
+    """
+    contacts = [
+        contact("c1", lifecyclestage="lead", score=60),
+        contact("c2", lifecyclestage="lead", score=60),
+        contact("c3", lifecyclestage="lead", score=1),
+    ]
+    memberships = [{"list": "Do not contact", "record_id": "c1"}]
+    ws = make(tmp_path, rules, contacts, memberships=memberships)
+    result = ws.run("2026-12-01T12:00")
+    decided = [(a.record_id, a.kind, a.reason) for a in result.actions]
+    assert decided == [
+        ("c1", "refuse", "suppressed"),
+        ("c2", "refuse", "already meets the goal"),
+        ("c3", "enroll", "`enroll when` became true"),
+        ("c3", TASK, ""),
+    ]
+
+
+def test_meeting_the_goal_leaves_before_the_next_action(tmp_path: Path) -> None:
+    """An enrolled record that meets the goal during a wait leaves at that moment
+    and its next action never runs; the others go on."""
+    rules = """
+    workflow "Convert" on contact {
+      enroll when lifecyclestage is lead
+      goal lifecyclestage >= opportunity
+      wait 2 days
+      create task "Call"
+    }
+    """
+    history = [
+        {
+            "object_type": "contact",
+            "record_id": "c1",
+            "property": "lifecyclestage",
+            "value": v,
+            "changed_at": t,
+        }
+        for v, t in (
+            ("lead", "2026-11-01T00:00:00Z"),
+            ("opportunity", "2026-12-02T10:00:00Z"),
+        )
+    ]
+    contacts = [
+        contact("c1", lifecyclestage="opportunity"),
+        contact("c2", lifecyclestage="lead"),
+    ]
+    ws = make(tmp_path, rules, contacts, history=history)
+    assert len(ws.actions("2026-12-01T12:00")) == 2
+    rows = ws.actions("2026-12-05T12:00")
+    assert _kinds(rows, "c1") == [("2026-12-02T10:00:00Z", "unenroll", "")]
+    assert _kinds(rows, "c2") == [("2026-12-03T12:00:00Z", TASK, 'task "Call"')]
+    assert rows[0][0] <= rows[1][0]
+
+
+def test_branches_pick_one_arm(tmp_path: Path) -> None:
+    """`if` takes the first arm that holds or `else`; `branch on` matches values;
+    `split` puts each record in the arm its hash falls in."""
+    rules = """
+    workflow "Route" on contact {
+      enroll when lifecyclestage is lead
+      if country is "US" { create task "us" }
+      else if score > 10 { create task "big" }
+      else { create task "other" }
+      branch on hs_lead_status {
+        NEW -> { create task "new" }
+        [OPEN, ATTEMPTED] -> { create task "open" }
+        else -> { create task "rest" }
+      }
+      split 50% { create task "A" } 50% { create task "B" }
+    }
+    """
+    contacts = [
+        contact(
+            "c1", lifecyclestage="lead", country="US", score=99, hs_lead_status="NEW"
+        ),
+        contact("c2", lifecyclestage="lead", score=20, hs_lead_status="ATTEMPTED"),
+        contact("c3", lifecyclestage="lead"),
+    ]
+    ws = make(tmp_path, rules, contacts)
+    rows = ws.actions("2026-12-01T12:00")
+    tasks = {
+        c: [r[2] for r in _kinds(rows, c) if r[1] == TASK] for c in ("c1", "c2", "c3")
+    }
+    halves = {
+        c: 'task "A"' if split_point("Route", c) < 50 else 'task "B"' for c in tasks
+    }
+    assert tasks["c1"] == ['task "us"', 'task "new"', halves["c1"]]
+    assert tasks["c2"] == ['task "big"', 'task "open"', halves["c2"]]
+    assert tasks["c3"] == ['task "other"', 'task "rest"', halves["c3"]]
+
+
+def test_waits_end_when_their_calendar_says(tmp_path: Path) -> None:
+    """Durations, business days, a date property with an offset and a time, and a
+    weekday at a time each end at the instant the calendar gives."""
+    rules = """
+    workflow "Days" on contact {
+      enroll when lifecyclestage is lead
+      wait 3 days
+      create task "days"
+      wait 2 business days
+      create task "business"
+      wait until renewal_date minus 2 days at 09:00
+      create task "renewal"
+      wait until monday at 10:00
+      create task "monday"
+    }
+    """
+    holidays = ["2026-12-08"]
+    ws = make(
+        tmp_path,
+        rules,
+        [contact("c1", lifecyclestage="lead", renewal_date="2026-12-20")],
+        timezone="America/New_York",
+        holidays=holidays,
+    )
+    ws.run("2026-12-01T17:00Z")  # a Tuesday, 12:00 in New York
+    rows = ws.actions("2026-12-31T00:00Z")
+    assert [(r[0], r[5]) for r in rows] == [
+        ("2026-12-04T17:00:00Z", 'task "days"'),  # Friday
+        ("2026-12-09T17:00:00Z", 'task "business"'),  # Mon 7, Tue 8 is a holiday
+        ("2026-12-18T14:00:00Z", 'task "renewal"'),  # Dec 18 09:00 New York
+        ("2026-12-21T15:00:00Z", 'task "monday"'),
+    ]
+
+
+def test_waiting_for_an_event_ends_at_it_or_times_out(tmp_path: Path) -> None:
+    """`wait until had E for at most D` continues when a matching event happens, or
+    when the time-out ends, whichever is first."""
+    rules = """
+    workflow "Nudge" on contact {
+      enroll when lifecyclestage is lead
+      wait until had form_submission where form is "demo" for at most 5 days
+      create task "next"
+    }
+    """
+    events = [
+        {"record_id": "c1", "type": "form_submission", "occurred_at": t, "form": f}
+        for t, f in (
+            ("2026-12-02T08:00:00Z", "other"),
+            ("2026-12-03T08:00:00Z", "demo"),
+        )
+    ]
+    contacts = [
+        contact("c1", lifecyclestage="lead"),
+        contact("c2", lifecyclestage="lead"),
+    ]
+    ws = make(tmp_path, rules, contacts, events=events)
+    ws.run("2026-12-01T12:00")
+    rows = ws.actions("2026-12-10T12:00")
+    assert [(r[0], r[1]) for r in rows] == [
+        ("2026-12-03T08:00:00Z", "c1"),
+        ("2026-12-06T12:00:00Z", "c2"),
+    ]
+
+
+def test_run_window_moves_actions_to_the_next_opening(tmp_path: Path) -> None:
+    """Outside `run on weekdays 09:00 to 17:00` an action waits for the opening; the
+    enrollment itself is not moved."""
+    rules = """
+    workflow "Office" on contact {
+      enroll when lifecyclestage is lead
+      run on weekdays 09:00 to 17:00
+      create task "Call"
+    }
+    """
+    ws = make(tmp_path, rules, [contact("c1", lifecyclestage="lead")])
+    assert [r[0] for r in ws.actions("2026-12-05T20:00")] == ["2026-12-05T20:00:00Z"]
+    assert [r[0] for r in ws.actions("2026-12-07T12:00")] == ["2026-12-07T09:00:00Z"]
+
+
+def test_property_changes_are_seen_by_later_rules_in_the_same_run(
+    tmp_path: Path,
+) -> None:
+    """A `set` makes another workflow's trigger true at once, and makes its own
+    workflow's goal true before its next action."""
+    rules = """
+    workflow "Qualify" on contact {
+      enroll when lifecyclestage is lead
+      goal hs_lead_status is OPEN
+      set hs_lead_status = OPEN
+      create task "never"
+    }
+    workflow "Open" on contact {
+      enroll when hs_lead_status is OPEN
+      create task "call"
+    }
+    """
+    ws = make(
+        tmp_path, rules, [contact("c1", lifecyclestage="lead", hs_lead_status="NEW")]
+    )
+    rows = ws.actions("2026-12-01T12:00")
+    assert [(r[2], r[3], r[5]) for r in rows] == [
+        ("Qualify", "enroll", ""),
+        ("Qualify", "set_property", "hs_lead_status = OPEN"),
+        ("Qualify", "unenroll", ""),
+        ("Open", "enroll", ""),
+        ("Open", TASK, 'task "call"'),
+    ]
+
+
+def test_loops_are_skipped_and_recorded(tmp_path: Path) -> None:
+    """An action re-triggering its own workflow is skipped; workflows enrolling each
+    other stop at the cascade bound; both are in the record's history."""
+    rules = """
+    workflow "Self" on contact {
+      enroll when lifecyclestage is lead
+      reenroll when hs_lead_status changed to NEW
+      set hs_lead_status = NEW
+    }
+    workflow "Ping" on contact {
+      enroll when lifecyclestage is customer
+      enroll in workflow "Pong"
+    }
+    workflow "Pong" on contact { enroll in workflow "Ping" }
+    """
+    contacts = [
+        contact("c1", lifecyclestage="lead", hs_lead_status="OPEN"),
+        contact("c2", lifecyclestage="customer"),
+    ]
+    ws = make(tmp_path, rules, contacts)
+    rows = ws.actions("2026-12-01T12:00")
+    assert "set_property" not in [r[3] for r in rows if r[1] == "c1"]
+    notes = {(h.source, h.kind) for h in record_history(ws.state, "c1")}
+    assert ("Self", "skip") in notes
+    pings = [r for r in rows if r[1] == "c2" and r[3] == "enroll"]
+    assert 2 <= len(pings) <= 10
+    skips = [h for h in record_history(ws.state, "c2") if h.kind == "skip"]
+    assert skips and "re-triggered rules" in skips[0].reason
