@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -27,15 +28,6 @@ from seqdsl.checked import CheckResult
 from seqdsl.diagnostics import Diagnostic, Severity, Sources
 from seqdsl.format import format_text
 from seqdsl.report import diagnostics as render
-from seqdsl.report.runs import (
-    history_text,
-    parse_step,
-    run_summary,
-    simulation_csv,
-    simulation_html,
-    simulation_text,
-)
-from seqdsl.testing.cli import diff_command, test_command
 from seqdsl.workspace import (
     Workspace,
     WorkspaceError,
@@ -71,9 +63,6 @@ def _input_errors() -> tuple[type[Exception], ...]:
     )
 
 
-INPUT_ERRORS = _input_errors()
-
-
 class Failure(Exception):
     """A problem that ends a command with a message and an exit code, no traceback."""
 
@@ -95,13 +84,15 @@ def _guarded(command: F) -> F:
             return command(*args, **kwargs)
         except Failure as failure:
             _fail(str(failure), failure.code)
-        except INPUT_ERRORS as error:
+        except WorkspaceError as error:
             _fail(str(error), EXIT_USAGE)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_USAGE)
         except Exception as error:
+            if isinstance(error, _input_errors()):
+                _fail(str(error), EXIT_USAGE)
             log.debug("internal error", exc_info=True)
             _fail(
                 f"internal error: {type(error).__name__}: {error}\n"
@@ -117,7 +108,31 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose heavier commands are imported only when they are run.
+
+    `seqdsl check` must start fast; importing the runtime and the test runner
+    (DuckDB, Arrow) for it would double its start-up time.
+    """
+
+    lazy = {
+        "test": "seqdsl.testing.cli:test_command",
+        "diff": "seqdsl.testing.cli:diff_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attribute = self.lazy[name].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seqdsl")
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) or debug (-vv).")
 def main(verbose: int) -> None:
@@ -414,6 +429,7 @@ def run_command(workspace: Path | None, as_of_text: str | None, out: Path) -> No
     that became due in this run, in due order). Rerunning the same as-of adds
     nothing; an as-of before the last run is refused.
     """
+    from seqdsl.report.runs import run_summary
     from seqdsl.runtime.outbox import actions_csv
     from seqdsl.runtime.run import run
 
@@ -503,6 +519,7 @@ def plan(name: str | None, no_sql: bool, workspace: Path | None) -> None:
 @_guarded
 def history(record_id: str, workspace: Path | None) -> None:
     """Every enrollment, action, refusal and unenrollment of RECORD_ID, newest first."""
+    from seqdsl.report.runs import history_text
     from seqdsl.runtime.history import record_history
 
     settings = load_workspace(find_root(workspace or Path.cwd())).settings
@@ -538,6 +555,12 @@ def simulate(
     Per day: enrollments, steps due, sends per sender against their limits, and
     unenrollments by reason. The real state is never changed.
     """
+    from seqdsl.report.runs import (
+        parse_step,
+        simulation_csv,
+        simulation_html,
+        simulation_text,
+    )
     from seqdsl.runtime.history import simulate as run_simulation
 
     result = checked(workspace)
@@ -556,10 +579,6 @@ def simulate(
         _write_atomically(out / "simulation.csv", simulation_csv(simulation))
         _write_atomically(out / "simulation.html", simulation_html(simulation))
         _console().print(f"wrote {out / 'simulation.html'}", markup=False)
-
-
-main.add_command(test_command)
-main.add_command(diff_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

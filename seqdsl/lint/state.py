@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
-import duckdb
 
 from seqdsl.plan import list_key
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger("seqdsl.lint.state")
 
@@ -42,6 +45,9 @@ def read_state(path: Path) -> StateFacts | None:
     """The facts of the state file at `path`; None if there are none."""
     if not path.is_file():
         return None
+    # imported here: DuckDB costs a third of `seqdsl check`'s start-up otherwise
+    import duckdb
+
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             return _facts(con)
