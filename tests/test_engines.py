@@ -244,13 +244,8 @@ def test_names_that_differ_only_in_case_get_their_own_columns(
     load_tables(con, schema, DATA, "UTC")
     truths = evaluate(plan, con, NOW, engine=engine)
     assert truths.column_of("list:leads") == "list:leads (2)"
-    found = {
-        key: rows(
-            con,
-            f'SELECT id FROM truths_contact WHERE "{truths.column_of(key)}" ORDER BY id',
-        )
-        for key in plan.rules
-    }
+    query = 'SELECT id FROM truths_contact WHERE "{}" ORDER BY id'
+    found = {key: rows(con, query.format(truths.column_of(key))) for key in plan.rules}
     assert found == {
         "list:Leads": [("2",), ("3",)],
         "list:leads": [("1",)],

@@ -26,7 +26,9 @@ sequence "S" {
 def test_history_lists_a_records_decisions_newest_first(tmp_path: Path) -> None:
     """Actions and notes about one record come back newest first, with reasons."""
     contacts = [contact(c, lifecyclestage="lead") for c in ("c1", "c2", "c3")]
-    events = [{"record_id": "c1", "type": "email_reply", "occurred_at": "2026-12-02T09:00Z"}]
+    events = [
+        {"record_id": "c1", "type": "email_reply", "occurred_at": "2026-12-02T09:00Z"}
+    ]
     ws = make(tmp_path, RULES, contacts, events=events)
     ws.run("2026-12-01T12:00")
     ws.run("2026-12-04T12:00")
@@ -67,5 +69,9 @@ def test_simulation_counts_per_day_and_leaves_the_state_alone(tmp_path: Path) ->
     days = {d.day.isoformat(): (d.steps_due, d.emails) for d in found.days}
     assert days == {"2026-12-01": (2, 2), "2026-12-02": (2, 2)}
     first = found.senders[0]
-    assert (first.day, first.sender, first.email_limit) == (dt.date(2026, 12, 1), "u1", 2)
+    assert (first.day, first.sender, first.email_limit) == (
+        dt.date(2026, 12, 1),
+        "u1",
+        2,
+    )
     assert (first.emails, first.deferred) == (2, 1)

@@ -22,6 +22,7 @@ workflow "Hot" on contact {
   enroll when in list "Pricing" and lifecyclestage is lead
   reenroll when hs_lead_status changed to OPEN
   goal lifecyclestage >= opportunity
+  unenroll when hs_lead_status is IN_PROGRESS
   if hs_lead_status is NEW { set hs_lead_status = ATTEMPTED }
   else { create task "look" }
   wait 1 day

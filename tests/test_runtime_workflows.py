@@ -98,22 +98,26 @@ def test_reenroll_trigger_edges_enroll_again(tmp_path: Path) -> None:
     assert enrolled == ["2026-12-02T09:00:00Z", "2026-12-04T09:00:00Z"]
 
 
-def test_suppression_then_goal_are_checked_before_enrolling(tmp_path: Path) -> None:
-    """A suppressed record and one already meeting the goal are refused, with the
-    reason; suppression is checked first."""
+def test_suppression_goal_and_unenroll_are_checked_before_enrolling(
+    tmp_path: Path,
+) -> None:
+    """A suppressed record, one already meeting the goal and one meeting `unenroll
+    when` are refused, with the reason, checked in that order."""
     rules = """
     list "Do not contact" manual
     workflow "Sell" on contact {
       enroll when lifecyclestage is lead
       suppress when in list "Do not contact"
       goal score > 50
+      unenroll when country is "FR"
       create task "Call"
     }
     """
     contacts = [
-        contact("c1", lifecyclestage="lead", score=60),
-        contact("c2", lifecyclestage="lead", score=60),
-        contact("c3", lifecyclestage="lead", score=1),
+        contact("c1", lifecyclestage="lead", score=60, country="FR"),
+        contact("c2", lifecyclestage="lead", score=60, country="FR"),
+        contact("c3", lifecyclestage="lead", score=1, country="FR"),
+        contact("c4", lifecyclestage="lead", score=1),
     ]
     memberships = [{"list": "Do not contact", "record_id": "c1"}]
     ws = make(tmp_path, rules, contacts, memberships=memberships)
@@ -122,8 +126,9 @@ def test_suppression_then_goal_are_checked_before_enrolling(tmp_path: Path) -> N
     assert decided == [
         ("c1", "refuse", "suppressed"),
         ("c2", "refuse", "already meets the goal"),
-        ("c3", "enroll", "`enroll when` became true"),
-        ("c3", TASK, ""),
+        ("c3", "refuse", "meets `unenroll when`"),
+        ("c4", "enroll", "`enroll when` became true"),
+        ("c4", TASK, ""),
     ]
 
 

@@ -19,7 +19,7 @@ import attrs
 from seqdsl import ast
 from seqdsl.literals import LiteralError, convert
 from seqdsl.runtime.context import RunContext
-from seqdsl.runtime.outbox import Decision
+from seqdsl.runtime.outbox import Decision, stamp
 from seqdsl.schema import Kind, ObjectSchema, Property
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ class Performer:
             parts.append(f"for {value}" if value else "for owner (unknown)")
         if action.due is not None:
             due = self.ctx.calendar.add(at, action.due.amount, action.due.unit.value)
-            parts.append(f"due {_stamp(due)}")
+            parts.append(f"due {stamp(due)}")
         return " ".join(parts)
 
     def _request(
@@ -282,7 +282,7 @@ class Performer:
         if isinstance(constant, float):
             return str(int(constant)) if constant.is_integer() else repr(constant)
         if isinstance(constant, dt.datetime):
-            return _stamp(constant)
+            return stamp(constant)
         if isinstance(constant, dt.date):
             return constant.isoformat()
         return constant
@@ -325,12 +325,3 @@ def _literal(value: ast.Value) -> str:
     if isinstance(value, ast.DateValue):
         return value.value.isoformat()
     return value.text
-
-
-def _stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def stamp(at: dt.datetime) -> str:
-    """An instant as `actions.csv` writes it: UTC, seconds, `Z`."""
-    return _stamp(at)

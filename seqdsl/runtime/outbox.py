@@ -29,6 +29,7 @@ __all__ = [
     "action_id",
     "actions_csv",
     "in_due_order",
+    "stamp",
 ]
 
 #: The columns of `actions.csv`, in order: a contract for downstream tools.
@@ -86,14 +87,15 @@ class Decision:
     detail: str = ""
     reason: str = ""
     order: int = 0
+    id: str = attrs.field(init=False, eq=False)
+
+    @id.default
+    def _id(self) -> str:
+        return action_id(*self.identity)
 
     @property
     def is_action(self) -> bool:
         return self.kind in ACTION_KINDS
-
-    @property
-    def id(self) -> str:
-        return action_id(*self.identity)
 
     def sort_key(self) -> tuple[dt.datetime, str, int]:
         return (self.at, self.record_id, self.order)
@@ -126,10 +128,9 @@ class Action:
         )
 
     def row(self) -> tuple[str, ...]:
-        due = self.due_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return (
             self.action_id,
-            due,
+            stamp(self.due_at),
             self.record_id,
             self.source,
             self.kind,
@@ -137,6 +138,11 @@ class Action:
             self.detail,
             self.reason,
         )
+
+
+def stamp(at: dt.datetime) -> str:
+    """An instant as `actions.csv` writes it: UTC, whole seconds, `Z`."""
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def in_due_order(decisions: Iterable[Decision]) -> list[Decision]:

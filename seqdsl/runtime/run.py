@@ -32,7 +32,7 @@ from seqdsl.runtime.actions import owner_property, zone_property
 from seqdsl.runtime.context import RunContext, rule_version
 from seqdsl.runtime.errors import RunError
 from seqdsl.runtime.limits import usage_table
-from seqdsl.runtime.outbox import Action, in_due_order
+from seqdsl.runtime.outbox import Action, in_due_order, stamp
 from seqdsl.runtime.program import Wait, compile_program
 from seqdsl.runtime.sequences import SequencePhase, sequence_props
 from seqdsl.runtime.snapshot import Snapshots
@@ -197,8 +197,8 @@ class _Run:
             last = info.last_as_of
             if last is not None and self.as_of < last:
                 raise RunError(
-                    f"as-of {_stamp(self.as_of)} is before the last run "
-                    f"({_stamp(last)}); runs must move forward in time"
+                    f"as-of {stamp(self.as_of)} is before the last run "
+                    f"({stamp(last)}); runs must move forward in time"
                 )
             if last is not None and self.as_of == last:
                 return _replay(self.con, info)
@@ -230,7 +230,7 @@ class _Run:
             timeline = settled
             done = self._pass(info, engine, timeline, previous_rows)
             passes += 1
-        log.debug("run at %s: %d pass(es)", _stamp(self.as_of), passes)
+        log.debug("run at %s: %d pass(es)", stamp(self.as_of), passes)
 
         run_id = _largest(self.con, "SELECT max(run_id) FROM prev_runs") + 1
         rows = self._all_rows(previous_rows, done)
@@ -396,7 +396,3 @@ def _largest(con: duckdb.DuckDBPyConnection, query: str) -> int:
     """The integer a `max(...)` query returns; 0 for an empty table."""
     row = con.execute(query).fetchone()
     return int(row[0] or 0) if row is not None else 0
-
-
-def _stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

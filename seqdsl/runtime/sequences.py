@@ -39,7 +39,7 @@ from seqdsl.calendar import DayRule
 from seqdsl.runtime import limits
 from seqdsl.runtime.actions import owner_property, sender_text, zone_property
 from seqdsl.runtime.context import RunContext, day_rule, window_of
-from seqdsl.runtime.outbox import Decision
+from seqdsl.runtime.outbox import Decision, stamp
 from seqdsl.runtime.snapshot import Snapshots
 from seqdsl.runtime.workflows import SequenceExit, SequenceRequest
 
@@ -349,7 +349,7 @@ class SequencePhase:
         else:
             moved = self._opening(enrollment, start)
         what = "enrollment" if item.kind == limits.ENROLLMENTS else "email"
-        detail = f"{what} moved to {_stamp(moved)}"
+        detail = f"{what} moved to {stamp(moved)}"
         reason = (
             f"limit of {item.cap} {item.kind} per day for sender {item.sender} "
             f"reached on {item.day.isoformat()}"
@@ -951,17 +951,9 @@ def _start_of_spec(spec: str | None) -> ast.StartAt | ast.Resume | None:
     return ast.StartAt(spec.removeprefix("step:"))
 
 
-def _stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _enrollment(row: Sequence[object]) -> SeqEnrollment:
     """An enrollment from a `seq_enrollments` row (columns in the state's order)."""
-    values = [
-        value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
-        for value in row
-    ]
-    return SeqEnrollment(*values)  # type: ignore[arg-type]
+    return SeqEnrollment(*row)  # type: ignore[arg-type]
 
 
 def sequence_props(

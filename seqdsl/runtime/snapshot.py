@@ -80,8 +80,7 @@ _RUNTIME_TABLES = {
         "set_at TIMESTAMPTZ, seq BIGINT"
     ),
     "rt_list_changes": (
-        "list VARCHAR, record_id VARCHAR, member BOOLEAN, since TIMESTAMPTZ, "
-        "seq BIGINT"
+        "list VARCHAR, record_id VARCHAR, member BOOLEAN, since TIMESTAMPTZ, seq BIGINT"
     ),
     "rt_enrolled": (
         "workflow VARCHAR, record_id VARCHAR, enrolled_at TIMESTAMPTZ, "
@@ -316,7 +315,8 @@ class Snapshots:
         """(object, id, true keys) for the rows of the truth tables; with `ids`,
         for those ids only. DuckDB joins each row's true keys into one string."""
         wanted = None if ids is None else list(ids)
-        for object, name in tables.items():
+        params: dict[str, list[str]] = {} if wanted is None else {"ids": wanted}
+        for kind, name in tables.items():
             columns = [
                 str(row[0])
                 for row in self.con.execute(f'DESCRIBE "{name}"').fetchall()
@@ -329,13 +329,11 @@ class Snapshots:
                 for c in columns
             )
             query = f'SELECT id, concat_ws(chr(31), {held}) FROM "{name}"'
-            params: dict[str, object] = {}
             if wanted is not None:
                 query += " WHERE id IN (SELECT unnest($ids))"
-                params["ids"] = wanted
             for record_id, text in self.con.execute(query, params).fetchall():
                 found = frozenset(text.split("\x1f")) if text else frozenset()
-                yield object, str(record_id), found
+                yield kind, str(record_id), found
 
     def values_at(
         self,
@@ -442,7 +440,9 @@ class Snapshots:
             "WHERE object_type = $o",
             {"o": object},
         ).fetchall()
-        return tuple(sorted(str(r[0]) for r in rows if r[0] in columns and r[0] != "id"))
+        return tuple(
+            sorted(str(r[0]) for r in rows if r[0] in columns and r[0] != "id")
+        )
 
     def columns(self, object: str) -> dict[str, str]:
         return {
@@ -498,9 +498,7 @@ class _Views:
         select, joins = self.record_select(object, properties)
         yield f"obj_{object}", f"SELECT {select} {self.records(object)}{joins}"
 
-    def record_select(
-        self, object: str, properties: Sequence[str]
-    ) -> tuple[str, str]:
+    def record_select(self, object: str, properties: Sequence[str]) -> tuple[str, str]:
         props = self.snap.schema.object(object)
         zone = self.snap.plan.calendar.zone
         replaced = [] if self.key == "d.id" else [f"{self.key} AS id"]
@@ -695,7 +693,9 @@ def _whole_days(plan: p.Plan) -> bool:
     if any(param.kind is p.ParamKind.ELAPSED for param in plan.params().values()):
         return False
     for atom in plan.atoms.values():
-        if not isinstance(atom, p.ValueAtom) or isinstance(atom.field.source, p.EventRow):
+        if not isinstance(atom, p.ValueAtom) or isinstance(
+            atom.field.source, p.EventRow
+        ):
             continue
         test = atom.test
         bounds: tuple[object, ...] = ()

@@ -33,8 +33,6 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from seqdsl import ast
-from seqdsl.calendar import DayRule
-from seqdsl.compile import condition_text
 from seqdsl.plan import list_key, workflow_key
 from seqdsl.runtime import program as pg
 from seqdsl.runtime.actions import Effects, Outcome, Performer
@@ -55,6 +53,13 @@ __all__ = [
 log = logging.getLogger("seqdsl.runtime.workflows")
 
 ACTIVE, DONE, LEFT = "active", "done", "left"
+# what refuses an enrollment, in the order it is checked
+_REFUSALS = (
+    ("suppress", "suppressed"),
+    ("goal", "already meets the goal"),
+    ("unenroll", "meets `unenroll when`"),
+)
+_FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def wait_workflow(workflow: str, label: str) -> str:
@@ -131,6 +136,15 @@ class Flow:
     @property
     def key(self) -> tuple[str, str]:
         return (self.object_type, self.record_id)
+
+    def earliest_wake(self) -> dt.datetime:
+        """When the record's first active enrollment wakes (far away if none)."""
+        wakes = [
+            e.wake_at
+            for e in self.enrollments.values()
+            if e.active and e.wake_at is not None
+        ]
+        return min(wakes, default=_FAR)
 
     def upcoming(self, before: dt.datetime) -> list[dt.datetime]:
         """The instants before `before` this record must be visited at, in order:
@@ -212,18 +226,20 @@ class WorkflowPhase:
         evaluates, per record, every instant that may share one evaluation with its
         first, and visits them in order until an action changes what the rules
         read (the rest waits for the next round)."""
-        while True:
+        flows = list(self.flows.values())
+        while flows:
             batches: dict[object, list[tuple[Flow, list[dt.datetime]]]] = {}
-            for flow in self.flows.values():
+            busy = []
+            for flow in flows:
                 todo = flow.upcoming(self.ctx.as_of)
                 if todo:
+                    busy.append(flow)
                     key = self.snap.batch_key(todo[0])
                     same = [t for t in todo if self.snap.batch_key(t) == key]
                     batches.setdefault(key, []).append((flow, same))
-            if not batches:
-                return
             for items in batches.values():
                 self._visit_batch(items)
+            flows = busy
 
     def edge_keys(self) -> list[str]:
         """The rule keys whose previous truth the state keeps, for edges."""
@@ -241,10 +257,10 @@ class WorkflowPhase:
         points = [(f.object_type, f.record_id, t) for f, todo in items for t in todo]
         self.effects.flush()
         found, _ = self.snap.evaluate_points(points, self.ctx.first_run)
-        values = self._point_values(points)
+        values = self._point_values([p for p in points if self._may_act(p, found)])
         for flow, todo in items:
             for at in todo:
-                if flow.upcoming(self.ctx.as_of)[:1] != [at]:
+                if flow.earliest_wake() < at:
                     break
                 point = (flow.object_type, flow.record_id, at)
                 flow.values = values.get(point, {})
@@ -252,6 +268,14 @@ class WorkflowPhase:
                 self.visit(flow, at, found[point])
                 if flow.again or flow.dirty:
                     break
+
+    def _may_act(self, point: Point, found: Mapping[Point, frozenset[str]]) -> bool:
+        """Whether a program may run at the point (so it needs property values):
+        the record is enrolled somewhere, or a trigger of it holds."""
+        flow = self.flows[(point[0], point[1])]
+        if any(e.active for e in flow.enrollments.values()):
+            return True
+        return not self.triggers.keys().isdisjoint(found[point])
 
     def _visit_now(self) -> None:
         """Evaluate every record at now; visit those with anything to do."""
@@ -261,7 +285,10 @@ class WorkflowPhase:
         self.now_tables = tables
         wanted = self._wanted_now(tables)
         self._load(wanted)
-        found = {(o, i): keys for o, i, keys in self.snap.fetch(tables, [i for _, i in wanted])}
+        found = {
+            (o, i): keys
+            for o, i, keys in self.snap.fetch(tables, [i for _, i in wanted])
+        }
         values = self._values(wanted)
         for key in wanted:
             flow = self.flows[key]
@@ -361,9 +388,9 @@ class WorkflowPhase:
         else:
             query = (
                 f"SELECT DISTINCT '{object}', l.id, h.changed_at FROM ({rows}) h JOIN ("
-                "SELECT from_id AS id, to_id AS other FROM associations "
+                "SELECT from_id AS id, to_id AS other FROM rt_data_associations "
                 "WHERE from_type = ? AND to_type = ? UNION ALL "
-                "SELECT to_id, from_id FROM associations "
+                "SELECT to_id, from_id FROM rt_data_associations "
                 "WHERE to_type = ? AND from_type = ?) l ON l.other = h.record_id"
             )
             params += [object, other, object, other]
@@ -426,9 +453,7 @@ class WorkflowPhase:
                 found[(object, str(row[0]))] = dict(zip(columns, row[1:], strict=True))
         return found
 
-    def _point_values(
-        self, points: Sequence[Point]
-    ) -> dict[Point, dict[str, object]]:
+    def _point_values(self, points: Sequence[Point]) -> dict[Point, dict[str, object]]:
         """The same, for points (the views stand at the points' instants)."""
         ids = {point_id(point): point for point in points}
         found = self._values([(point[0], pid) for pid, point in ids.items()])
@@ -444,6 +469,9 @@ class WorkflowPhase:
         flow.again = False
         while flow.points and flow.points[0] <= at:
             flow.points.pop(0)
+        if keys == flow.prev and flow.check is None and flow.earliest_wake() > at:
+            flow.keys = keys
+            return  # nothing changed and nothing is due: nothing to decide
         if self._reentered(flow, keys):
             flow.again = True
             return
@@ -567,11 +595,9 @@ class WorkflowPhase:
         keys: frozenset[str],
         reason: str,
     ) -> bool:
-        """Check suppression, then the goal, then enroll; True when enrolled."""
-        for part, why in (
-            ("suppress", "suppressed"),
-            ("goal", "already meets the goal"),
-        ):
+        """Check suppression, the goal and `unenroll when`, then enroll; True when
+        enrolled."""
+        for part, why in _REFUSALS:
             if workflow_key(name, part) in keys:
                 stamp = at.isoformat()
                 self._decide(flow, at, name, "refuse", ("refuse", stamp), reason=why)
@@ -951,13 +977,3 @@ def _skips_existing(decl: ast.WorkflowDecl) -> bool:
 
 def _unit(duration: ast.Duration) -> str:
     return duration.unit.value
-
-
-def reason_of(condition: ast.Condition) -> str:
-    return condition_text(condition)
-
-
-def run_windows(decl: ast.WorkflowDecl) -> Iterable[tuple[DayRule, dt.time, dt.time]]:
-    for clause in decl.clauses:
-        if isinstance(clause, ast.RunWindow):
-            yield day_rule(clause.days), clause.start, clause.end

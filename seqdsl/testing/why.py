@@ -41,7 +41,7 @@ class Evaluation:
         con: duckdb.DuckDBPyConnection,
         run: Run,
     ) -> None:
-        snapshots.evaluate(run.now, None, run.previous_run_at)  # sets the views' clock
+        snapshots.evaluate_all(run.now, run.previous_run_at)  # sets the views' clock
         self.plan = plan
         self.con = con
         self.run = run
@@ -79,7 +79,7 @@ def explain_rule(
 ) -> str:
     """`seqdsl explain` of rule `key` for `record`, over the data as of `now`."""
     with data_as_of(checked, plan, con) as snapshots:
-        snapshots.evaluate(now, None, None)  # sets the views' clock
+        snapshots.evaluate_all(now, None)  # sets the views' clock
         try:
             explanation = explain_record(plan, con, record, key, now)
         except EngineError as error:
