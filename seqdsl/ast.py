@@ -1,8 +1,9 @@
 """The syntax tree: what the parser produces and later stages read.
 
-Every node is a frozen attrs class. Nodes carry a :class:`~seqdsl.source.Span` that
-takes no part in equality, so a file and its formatted copy compare equal when they mean the
-same. :func:`dump` prints any node as an indented tree for debugging and snapshots.
+Every node is a frozen attrs class. Nodes carry a :class:`~seqdsl.source.Span`
+that takes no part in equality, so a file and its formatted copy compare equal when
+they mean the same. :func:`dump` prints any node as an indented tree for debugging
+and snapshots.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Typed constants: rule literals read against the type they are compared with.
 
-The checker calls :func:`convert` to report a value of the wrong type; the compiler calls
-it to put typed constants into the plan. Both therefore agree on what `lead`, `"42"`,
-`2026-12-01` or `2026-12-01 09:00` mean for a given property.
+The checker calls :func:`convert` to report a value of the wrong type; the compiler
+calls it to put typed constants into the plan. Both therefore agree on what `lead`,
+`"42"`, `2026-12-01` or `2026-12-01 09:00` mean for a given property.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def parse_instant(text: str, zone: str) -> dt.datetime:
 def _option(value: ast.Value, type_: Type) -> Constant | LiteralError:
     text = _word(value)
     if text is None:
-        return LiteralError(f"{_show(value)} is not an option of this {type_.describe()}")
+        kind = type_.describe()
+        return LiteralError(f"{_show(value)} is not an option of this {kind}")
     option = type_.option(text)
     if option is None:
         shown = ", ".join(o.value for o in type_.options[:12])

@@ -17,7 +17,8 @@ def _blocks() -> list[tuple[int, str]]:
     """The untagged fenced blocks (rule text) with their first line number."""
     blocks: list[tuple[int, str]] = []
     lines = DOCS.read_text(encoding="utf-8").splitlines()
-    inside, tag, start, body = False, "", 0, []
+    body: list[str] = []
+    inside, tag, start = False, "", 0
     for number, line in enumerate(lines, 1):
         if line.startswith("```") and not inside:
             inside, tag, start, body = True, line[3:].strip(), number, []
