@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 from rich.table import Table
 
-from seqdsl.runtime.history import HistoryEntry, Simulation
+from seqdsl.runtime.history import DayCounts, HistoryEntry, Simulation
 from seqdsl.runtime.run import RunResult
 
 _STEP = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
@@ -83,8 +84,9 @@ def simulation_text(simulation: Simulation) -> Table:
         f"from {simulation.start:%Y-%m-%d %H:%M}Z to {simulation.end:%Y-%m-%d %H:%M}Z",
         title_justify="left",
     )
-    for column in (*_DAY_COLUMNS, "unenrollments"):
-        table.add_column(column.replace("_", " "), justify="right")
+    table.add_column("day", no_wrap=True)
+    for header in ("wf enroll", "seq enroll", "steps", "emails", "refused", "left"):
+        table.add_column(header, justify="right")
     for day in simulation.days:
         left = ", ".join(f"{k} {v}" for k, v in sorted(day.unenrollments.items()))
         table.add_row(
@@ -142,8 +144,21 @@ def simulation_csv(simulation: Simulation) -> str:
     return buffer.getvalue()
 
 
+def _every_day(simulation: Simulation) -> Simulation:
+    """The simulation with a zero row for each quiet day, so charts keep a time axis."""
+    seen = {day.day: day for day in simulation.days}
+    first = min([simulation.start.date(), *seen])
+    last = max([simulation.end.date(), *seen])
+    days = []
+    for offset in range((last - first).days + 1):
+        day = first + dt.timedelta(days=offset)
+        days.append(seen.get(day) or DayCounts(day, 0, 0, 0, 0, 0, {}))
+    return attrs.evolve(simulation, days=tuple(days))
+
+
 def simulation_html(simulation: Simulation) -> str:
     """A standalone page: per-day charts, then the numbers behind them."""
+    simulation = _every_day(simulation)
     days = [d.day.isoformat() for d in simulation.days]
     charts = [
         _bars(
@@ -162,7 +177,9 @@ def simulation_html(simulation: Simulation) -> str:
                 "emails": [d.emails for d in simulation.days],
             },
         ),
-        _bars("Unenrollments by reason", days, _reasons(simulation)),
+        _bars("Unenrollments by reason", days, _reasons(simulation))
+        if any(day.unenrollments for day in simulation.days)
+        else "<h2>Unenrollments by reason</h2><p>No unenrollments.</p>",
         *_sender_charts(simulation),
     ]
     title = (
@@ -184,7 +201,7 @@ def _reasons(simulation: Simulation) -> dict[str, list[int]]:
 def _sender_charts(simulation: Simulation) -> list[str]:
     """Per sequence, each sender's emails per day against the daily email limit."""
     charts = []
-    days = sorted({s.day for s in simulation.senders})
+    days = [day.day for day in simulation.days]
     for sequence in sorted({s.sequence for s in simulation.senders}):
         rows = [s for s in simulation.senders if s.sequence == sequence]
         series: dict[str, list[int]] = {}
@@ -248,9 +265,8 @@ def _axis(left: int, plot_w: int, plot_h: int, top: int) -> str:
         f'<line x1="{left}" x2="{left + plot_w}" y1="{28 + plot_h}" '
         f'y2="{28 + plot_h}" stroke="#444"/>',
     ]
-    for fraction in (0.0, 0.5, 1.0):
-        y = 28 + plot_h - plot_h * fraction
-        value = round(top * fraction)
+    for value in sorted({0, top // 2, top}):
+        y = 28 + plot_h - plot_h * value / top
         lines.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value}</text>'
         )
@@ -306,7 +322,8 @@ h2 {{ font-size: 16px; margin-top: 2em; }}
 .legend span {{ margin-right: 1.2em; }}
 .legend i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; }}
 table {{ border-collapse: collapse; margin-top: 2em; }}
-td, th {{ border-bottom: 1px solid #e2e8f0; padding: 3px 8px; text-align: right; }}
+td, th {{ border-bottom: 1px solid #e2e8f0; padding: 3px 8px; text-align: right;
+          white-space: nowrap; }}
 </style></head><body>
 <h1>{title}</h1>
 <p>{runs} simulated runs on a copy of the state; the real state was not changed.</p>
