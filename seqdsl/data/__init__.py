@@ -16,6 +16,7 @@ their tables made by :mod:`~seqdsl.data.tables`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import attrs
@@ -34,6 +35,9 @@ from seqdsl.schema import Schema
 from seqdsl.workspace import Settings
 
 __all__ = ["ID_HEADERS", "DataError", "LoadReport", "load_data"]
+
+
+log = logging.getLogger("seqdsl.data")
 
 
 @attrs.frozen
@@ -70,4 +74,20 @@ def load_data(
     finally:
         loader.drop_stages()
     loader.warn_unused_keys()
-    return LoadReport(loader.rows, orphans[0], orphans[1], tuple(loader.warnings))
+    report = LoadReport(loader.rows, orphans[0], orphans[1], tuple(loader.warnings))
+    _log_report(report)
+    return report
+
+
+def _log_report(report: LoadReport) -> None:
+    """Say what was loaded but not usable; the CLI shows warnings by default."""
+    for warning in report.warnings:
+        log.warning("%s", warning)
+    if report.orphan_events:
+        examples = ", ".join(report.orphan_examples)
+        log.warning(
+            "%d event(s) belong to no known record (record ids such as %s); "
+            "they count for no rule",
+            report.orphan_events,
+            examples,
+        )
