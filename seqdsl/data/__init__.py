@@ -80,9 +80,10 @@ def load_data(
 
 
 def _log_report(report: LoadReport) -> None:
-    """Say what was loaded but not usable; the CLI shows warnings by default."""
-    for warning in report.warnings:
-        log.warning("%s", warning)
+    """Say what was loaded but not usable: events of unknown records as a warning
+    (shown by default), the loader's notes (missing columns, ...) with `-v`."""
+    for note in report.warnings:
+        log.info("%s", note)
     if report.orphan_events:
         examples = ", ".join(report.orphan_examples)
         log.warning(
