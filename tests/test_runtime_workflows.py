@@ -63,12 +63,17 @@ def test_enrollment_is_dated_by_the_event_and_happens_once(tmp_path: Path) -> No
 
 def test_reenroll_trigger_edges_enroll_again(tmp_path: Path) -> None:
     """`reenroll when` going false to true while `enroll when` holds enrolls again,
-    at the time the history dates the change."""
+    at the time the history dates the change; `p is known` there means p changed."""
     rules = """
     workflow "Again" on contact {
       enroll when lifecyclestage is lead
       reenroll when hs_lead_status changed to OPEN
       create task "Call"
+    }
+    workflow "Known" on contact {
+      enroll when lifecyclestage is lead
+      reenroll when hs_lead_status is known
+      create task "Look"
     }
     """
     history = [
@@ -92,10 +97,16 @@ def test_reenroll_trigger_edges_enroll_again(tmp_path: Path) -> None:
         [contact("c1", lifecyclestage="lead", hs_lead_status="OPEN")],
         history=history,
     )
-    assert [r[3] for r in ws.actions("2026-12-01T12:00")] == ["enroll", TASK]
+    assert [r[3] for r in ws.actions("2026-12-01T12:00")] == ["enroll"] * 2 + [TASK] * 2
     rows = ws.actions("2026-12-05T12:00")
-    enrolled = [r[0] for r in rows if r[3] == "enroll"]
-    assert enrolled == ["2026-12-02T09:00:00Z", "2026-12-04T09:00:00Z"]
+    enrolled = [(r[0], r[2]) for r in rows if r[3] == "enroll"]
+    assert enrolled == [
+        ("2026-12-02T09:00:00Z", "Again"),
+        ("2026-12-02T09:00:00Z", "Known"),
+        ("2026-12-03T09:00:00Z", "Known"),
+        ("2026-12-04T09:00:00Z", "Again"),
+        ("2026-12-04T09:00:00Z", "Known"),
+    ]
 
 
 def test_suppression_goal_and_unenroll_are_checked_before_enrolling(

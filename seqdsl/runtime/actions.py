@@ -18,13 +18,13 @@ import attrs
 
 from seqdsl import ast
 from seqdsl.literals import LiteralError, convert
-from seqdsl.runtime.context import RunContext
+from seqdsl.runtime.context import RunContext, SequenceExit, SequenceRequest
 from seqdsl.runtime.outbox import Decision, stamp
 from seqdsl.schema import Kind, ObjectSchema, Property
 
 if TYPE_CHECKING:
     from seqdsl.runtime.snapshot import Snapshots
-    from seqdsl.runtime.workflows import Enrollment, Flow, SequenceExit, SequenceRequest
+    from seqdsl.runtime.workflows import Enrollment, Flow
 
 __all__ = ["Effects", "Outcome", "Performer", "owner_property", "zone_property"]
 
@@ -146,6 +146,7 @@ class Performer:
         self.effects = effects
         self.requests = requests
         self.exits = exits
+        self._texts: dict[tuple[str, str, ast.Value], str] = {}
 
     def perform(
         self,
@@ -253,8 +254,6 @@ class Performer:
     def _request(
         self, flow: Flow, action: ast.Action, at: dt.datetime, source: str, order: int
     ) -> None:
-        from seqdsl.runtime.workflows import SequenceRequest
-
         assert isinstance(action, ast.EnrollInSequence)
         self.requests.append(
             SequenceRequest(
@@ -270,6 +269,13 @@ class Performer:
 
     def _text(self, object: str, name: str, value: ast.Value) -> str:
         """A set value as the text a history row would hold."""
+        key = (object, name, value)
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = self._convert(object, name, value)
+        return found
+
+    def _convert(self, object: str, name: str, value: ast.Value) -> str:
         record = self.ctx.checked.schema.object(object)
         prop = record.property(name) if record else None
         if prop is None:
@@ -291,8 +297,6 @@ class Performer:
 def _exit(
     at: dt.datetime, record_id: str, sequence: str | None, source: str, order: int
 ) -> SequenceExit:
-    from seqdsl.runtime.workflows import SequenceExit
-
     return SequenceExit(at, record_id, sequence, source, order)
 
 

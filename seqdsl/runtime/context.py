@@ -20,11 +20,43 @@ from seqdsl.checked import CheckedWorkspace
 from seqdsl.plan import Plan
 from seqdsl.runtime.outbox import Decision
 
-__all__ = ["MAX_DEPTH", "RunContext", "day_rule", "rule_version", "window_of"]
+__all__ = [
+    "MAX_DEPTH",
+    "RunContext",
+    "SequenceExit",
+    "SequenceRequest",
+    "day_rule",
+    "rule_version",
+    "window_of",
+]
 
 #: How many times one record may be re-evaluated at one instant, i.e. how deep
 #: actions may trigger other workflows before the cascade is stopped.
 MAX_DEPTH = 8
+
+
+@attrs.frozen
+class SequenceRequest:
+    """A request to enroll a contact in a sequence, from a workflow or a list rule."""
+
+    at: dt.datetime
+    record_id: str
+    sequence: str
+    sender: ast.Sender | None
+    start: ast.StartAt | ast.Resume | None
+    source: str
+    order: int
+
+
+@attrs.frozen
+class SequenceExit:
+    """`unenroll from sequence`: leave `sequence` (any when None) at `at`."""
+
+    at: dt.datetime
+    record_id: str
+    sequence: str | None
+    source: str
+    order: int
 
 
 def rule_version(declaration: object) -> str:

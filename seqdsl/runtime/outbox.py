@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
@@ -87,10 +88,9 @@ class Decision:
     detail: str = ""
     reason: str = ""
     order: int = 0
-    id: str = attrs.field(init=False, eq=False)
 
-    @id.default
-    def _id(self) -> str:
+    @functools.cached_property
+    def id(self) -> str:
         return action_id(*self.identity)
 
     @property

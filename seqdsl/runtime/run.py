@@ -14,6 +14,7 @@ returns that run's actions again; an earlier as-of is refused.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import time
 from collections.abc import Sequence
@@ -34,9 +35,11 @@ from seqdsl.runtime.errors import RunError
 from seqdsl.runtime.limits import usage_table
 from seqdsl.runtime.outbox import Action, in_due_order, stamp
 from seqdsl.runtime.program import Wait, compile_program
-from seqdsl.runtime.sequences import SequencePhase, sequence_props
+from seqdsl.runtime.replay import WorkflowPhase
+from seqdsl.runtime.sequences import SequencePhase
 from seqdsl.runtime.snapshot import Snapshots
-from seqdsl.runtime.workflows import WorkflowPhase, wait_workflow
+from seqdsl.runtime.tracks import sequence_props
+from seqdsl.runtime.workflows import steady_workflow, wait_workflow
 from seqdsl.runtime.writeback import memberships, write_back
 from seqdsl.schema import SEQUENCE_PROPERTIES
 
@@ -104,11 +107,15 @@ def run(
     started = time.perf_counter()
     if as_of.utcoffset() is None:
         raise RunError(f"the as-of `{as_of.isoformat()}` has no time zone")
-    plan = compile_workspace(_with_wait_rules(checked))
+    plan = compile_workspace(_prepared(checked))
     con = data
     if con is None:
         con = duckdb.connect()
         load_data(con, checked.settings, checked.schema, _needed(checked, plan))
+    # a run allocates millions of small acyclic objects; the cycle collector
+    # would only rescan them (about a sixth of a large run's time)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         job = _Run(checked, plan, con, as_of.astimezone(dt.UTC))
         result = job.execute(
@@ -116,6 +123,8 @@ def run(
             engine or checked.settings.engine,
         )
     finally:
+        if collecting:
+            gc.enable()
         if data is None:
             con.close()
     stats = attrs.evolve(result.stats, seconds=time.perf_counter() - started)
@@ -154,22 +163,79 @@ def _value_columns(checked: CheckedWorkspace, decl: ast.WorkflowDecl) -> set[str
     return {n for n in names if record is not None and record.property(n)}
 
 
-def _with_wait_rules(checked: CheckedWorkspace) -> CheckedWorkspace:
-    """The workspace plus one hidden rule per `wait until had`: the awaited event
-    since the wait began (the wait's start is its `since enrolled`)."""
-    hidden: dict[str, ast.WorkflowDecl] = {}
-    for decl in checked.workflows.values():
+def _prepared(checked: CheckedWorkspace) -> CheckedWorkspace:
+    """The workspace as the runtime compiles it.
+
+    `p is known` in `reenroll when` means "p changed" (HubSpot's reading). A
+    workflow whose triggers read `changed` gets a hidden *steady* twin whose
+    triggers read no change: a change is true only at its instant, so the truth a
+    trigger keeps between points is the steady one. Each `wait until had` gets a
+    hidden rule: the awaited event since the wait began (the wait's start is its
+    `since enrolled`).
+    """
+    workflows: dict[str, ast.WorkflowDecl] = {}
+    for name, decl in checked.workflows.items():
+        clauses = tuple(_reenroll_on_change(c) for c in decl.clauses)
+        workflows[name] = attrs.evolve(decl, clauses=clauses)
+        triggers = [c for c in clauses if isinstance(c, ast.Trigger)]
+        if any(_changes(t.condition) for t in triggers):
+            steady = tuple(
+                attrs.evolve(t, condition=_without_changes(t.condition))
+                for t in triggers
+                if t.kind in (ast.TriggerKind.ENROLL, ast.TriggerKind.REENROLL)
+            )
+            hidden = steady_workflow(name)
+            workflows[hidden] = ast.WorkflowDecl(hidden, decl.object, steady, ())
         for instruction in compile_program(decl).instructions:
             op = instruction.op
             if isinstance(op, Wait) and isinstance(op.wait, ast.WaitUntilEvent):
                 wait = op.wait
                 had = ast.Had(wait.event, where=wait.where, window=ast.SinceEnrolled())
                 trigger = ast.Trigger(ast.TriggerKind.ENROLL, had)
-                name = wait_workflow(decl.name, instruction.label)
-                hidden[name] = ast.WorkflowDecl(name, decl.object, (trigger,), ())
-    if not hidden:
-        return checked
-    return attrs.evolve(checked, workflows={**checked.workflows, **hidden})
+                hidden = wait_workflow(name, instruction.label)
+                workflows[hidden] = ast.WorkflowDecl(
+                    hidden, decl.object, (trigger,), ()
+                )
+    return attrs.evolve(checked, workflows=workflows)
+
+
+def _changes(node: ast.Condition) -> bool:
+    return any(
+        isinstance(n, ast.PropertyTest) and n.op in ast.CHANGE_OPS
+        for n in ast.walk(node)
+    )
+
+
+def _without_changes(node: ast.Condition) -> ast.Condition:
+    """`node` with every `changed` test false (as it is between changes)."""
+    if isinstance(node, ast.And | ast.Or):
+        return attrs.evolve(node, items=tuple(_without_changes(i) for i in node.items))
+    if isinstance(node, ast.Not):
+        return attrs.evolve(node, item=_without_changes(node.item))
+    if isinstance(node, ast.PropertyTest) and node.op in ast.CHANGE_OPS:
+        known = ast.PropertyTest(node.ref, ast.Op.IS_KNOWN)
+        return ast.And((known, ast.PropertyTest(node.ref, ast.Op.IS_UNKNOWN)))
+    return node
+
+
+def _reenroll_on_change(clause: ast.Clause) -> ast.Clause:
+    if isinstance(clause, ast.Trigger) and clause.kind is ast.TriggerKind.REENROLL:
+        return attrs.evolve(clause, condition=_known_to_changed(clause.condition))
+    return clause
+
+
+def _known_to_changed(node: ast.Condition) -> ast.Condition:
+    """`p is known` (of the record itself) as `p changed`, anywhere in `node`
+    outside event and association filters."""
+    if isinstance(node, ast.And | ast.Or):
+        return attrs.evolve(node, items=tuple(_known_to_changed(i) for i in node.items))
+    if isinstance(node, ast.Not):
+        return attrs.evolve(node, item=_known_to_changed(node.item))
+    if not isinstance(node, ast.PropertyTest) or node.ref.object is not None:
+        return node
+    if node.op is ast.Op.IS_KNOWN:
+        return attrs.evolve(node, op=ast.Op.CHANGED)
+    return node
 
 
 @attrs.frozen
@@ -217,25 +283,24 @@ class _Run:
             st.detach(self.con)
 
     def _compute(self, info: st.StateInfo, engine: str) -> RunResult:
-        previous_rows = self.con.execute(
-            "SELECT * FROM prev_seq_enrollments"
-        ).fetchall()
-        timeline = sequence_props(previous_rows)
-        done = self._pass(info, engine, timeline, previous_rows)
+        reads = self._reads_sequence_props()
+        timeline = self._timeline(None) if reads else []
+        done = self._pass(info, engine, timeline)
         passes = 1
-        while self._reads_sequence_props() and passes < MAX_PASSES:
-            settled = sequence_props(self._all_rows(previous_rows, done))
+        while reads and passes < MAX_PASSES:
+            settled = self._timeline(done)
             if _within(settled, info.last_as_of) == _within(timeline, info.last_as_of):
                 break
             timeline = settled
-            done = self._pass(info, engine, timeline, previous_rows)
+            done = self._pass(info, engine, timeline)
             passes += 1
         log.debug("run at %s: %d pass(es)", stamp(self.as_of), passes)
 
         run_id = _largest(self.con, "SELECT max(run_id) FROM prev_runs") + 1
-        rows = self._all_rows(previous_rows, done)
-        write_back(self.con, done.ctx, done.workflows, rows, run_id)
         ordered = in_due_order(done.ctx.decisions)
+        write_back(
+            self.con, done.workflows, done.sequence_rows, ordered=ordered, run_id=run_id
+        )
         return RunResult(
             run_id,
             self.as_of,
@@ -252,7 +317,6 @@ class _Run:
         info: st.StateInfo,
         engine: str,
         timeline: Sequence[tuple[object, ...]],
-        previous_rows: Sequence[tuple[object, ...]],
     ) -> _Pass:
         """Replay the period once: workflows, then sequences."""
         ctx = self._context(info)
@@ -268,7 +332,7 @@ class _Run:
             workflows.run()
             st.kill_point("workflows")
             sequences = SequencePhase(ctx, snap)
-            sequences.load(previous_rows, workflows.requests, workflows.exits)
+            sequences.load(workflows.requests, workflows.exits)
             sequences.run()
             workflows.effects.flush()
         stats = RunStats(
@@ -350,14 +414,18 @@ class _Run:
         read = self.plan.needed_columns().get("contact", frozenset())
         return bool(read & set(SEQUENCE_PROPERTIES))
 
-    def _all_rows(
-        self, previous_rows: Sequence[tuple[object, ...]], done: _Pass
-    ) -> list[tuple[object, ...]]:
-        """Every `seq_enrollments` row after the pass: the phase's rows for the
-        contacts it tracked, the previous rows for the others."""
-        tracked = {str(row[0]) for row in done.sequence_rows}
-        kept = [tuple(row) for row in previous_rows if str(row[0]) not in tracked]
-        return kept + list(done.sequence_rows)
+    def _timeline(self, done: _Pass | None) -> list[tuple[object, ...]]:
+        """The contacts' sequence properties over time: from the previous state,
+        with the contacts a pass tracked as that pass left them."""
+        rows = [
+            tuple(row)
+            for row in self.con.execute("SELECT * FROM prev_seq_enrollments").fetchall()
+        ]
+        if done is not None:
+            tracked = {str(row[0]) for row in done.sequence_rows}
+            rows = [row for row in rows if str(row[0]) not in tracked]
+            rows += list(done.sequence_rows)
+        return sequence_props(rows)
 
 
 def _within(

@@ -6,16 +6,18 @@ actions, its replies, meetings, bounces, unsubscribes, completed tasks and its
 company's replies — except for the senders' daily limits, which all contacts of a
 sender share. So this phase alternates two steps until nothing is left before now:
 
-1. *advance* (a map over independent contacts): each :class:`Track` handles its
-   inputs and due steps in time order until it reaches an enrollment or email that
-   a limit applies to and that is not decided yet;
+1. *advance* (a map over independent contacts): each
+   :class:`~seqdsl.runtime.tracks.Track` handles its inputs and due steps in time
+   order until it reaches an enrollment or email that a limit applies to and that
+   is not decided yet;
 2. *rank* (one SQL ranking, :mod:`~seqdsl.runtime.limits`): the waiting items that
-   no undecided contact can still overtake are served by due time and record id;
-   what is over the limit moves to the next allowed day.
+   no contact can still overtake are served by due time and record id; what is
+   over the limit moves to the next allowed day.
 
-An item can be overtaken only by one made later by a contact that waits at an
-earlier item, so every item due before the earliest such time is decided at once;
-the earliest waiting item is always decidable, so the loop ends.
+An item can be overtaken only by an item a waiting contact makes later, or by one a
+limit defers from an earlier day. So each round ranks, per limit, the items of its
+earliest waiting day due before the earliest instant a waiting contact could make a
+new item; the earliest waiting item is always decidable, so the loop ends.
 
 Timing: the first step is due at enrollment (or at `start at step`, or after the
 last completed step on `resume`); each later step is due its delay after the time
@@ -30,113 +32,49 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-
-import attrs
+from collections.abc import Sequence
 
 from seqdsl import ast
-from seqdsl.calendar import DayRule
 from seqdsl.runtime import limits
-from seqdsl.runtime.actions import owner_property, sender_text, zone_property
-from seqdsl.runtime.context import RunContext, day_rule, window_of
+from seqdsl.runtime.contacts import ContactReader
+from seqdsl.runtime.context import (
+    RunContext,
+    SequenceExit,
+    SequenceRequest,
+    window_of,
+)
 from seqdsl.runtime.outbox import Decision, stamp
 from seqdsl.runtime.snapshot import Snapshots
-from seqdsl.runtime.workflows import SequenceExit, SequenceRequest
+from seqdsl.runtime.tracks import (
+    ACTIVE,
+    ALWAYS,
+    ENDED,
+    EXIT_EVENTS,
+    PAUSED,
+    PENDING,
+    QUEUED,
+    STEP,
+    Input,
+    SeqEnrollment,
+    Track,
+    exit_reasons,
+    follow_up,
+    limit_of,
+    send_window,
+    sender_of_spec,
+    sender_spec,
+    start_of_spec,
+    start_spec,
+    step_action,
+)
 
-__all__ = ["SeqEnrollment", "SequencePhase", "Track", "sequence_props"]
+__all__ = ["SequencePhase"]
 
 log = logging.getLogger("seqdsl.runtime.sequences")
 
-QUEUED, PENDING, ACTIVE, PAUSED, ENDED = (
-    "queued",
-    "pending",
-    "active",
-    "paused",
-    "ended",
-)
-LIVE = frozenset({PENDING, ACTIVE, PAUSED})
-
-#: Event types that end a sequence enrollment, and the exit reason they are.
-EXIT_EVENTS: Mapping[str, ast.ExitReason] = {
-    "email_reply": ast.ExitReason.REPLIED,
-    "meeting_booked": ast.ExitReason.BOOKED_MEETING,
-    "email_bounce": ast.ExitReason.BOUNCED,
-    "unsubscribe": ast.ExitReason.UNSUBSCRIBED,
-}
-#: Exit reasons that end every enrollment, declared or not.
-ALWAYS = frozenset({ast.ExitReason.BOUNCED, ast.ExitReason.UNSUBSCRIBED})
-
-# inputs at one instant are handled in this order
-_EXIT, _COMPLETION, _STEP, _REQUEST = 0, 1, 2, 3
 _FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
 # a contact's sequence decisions come after its workflow decisions at one instant
 _SEQUENCE_ORDER = 1 << 40
-
-
-@attrs.define(eq=False)
-class SeqEnrollment:
-    """One request or enrollment of a contact in a sequence."""
-
-    record_id: str
-    sequence: str
-    occurrence: int
-    status: str
-    requested_at: dt.datetime
-    enrolled_at: dt.datetime | None = None
-    sender: str | None = None
-    zone: str | None = None
-    source: str | None = None
-    start_step: str | None = None
-    next_step: str | None = None
-    due_at: dt.datetime | None = None
-    last_done: str | None = None
-    ended_at: dt.datetime | None = None
-    reason: str | None = None
-    # in-run only: the limit decision for the item at `due_at`
-    allowed: bool = False
-
-    def row(self) -> tuple[object, ...]:
-        return attrs.astuple(self)[:-1]
-
-
-@attrs.frozen
-class _Input:
-    """Something that happens to a contact at an instant."""
-
-    at: dt.datetime
-    rank: int
-    order: int
-    kind: str
-    payload: object = None
-
-    def key(self) -> tuple[dt.datetime, int, int]:
-        return (self.at, self.rank, self.order)
-
-
-@attrs.define(eq=False)
-class Track:
-    """One contact during the sequence phase."""
-
-    record_id: str
-    current: SeqEnrollment | None = None
-    queue: list[SeqEnrollment] = attrs.field(factory=list)
-    past: list[SeqEnrollment] = attrs.field(factory=list)
-    inputs: list[_Input] = attrs.field(factory=list)
-    order: int = 0
-    blocked: limits.Item | None = None
-
-    def tick(self) -> int:
-        self.order += 1
-        return self.order
-
-    def occurrences(self, sequence: str) -> int:
-        found = [
-            e.occurrence for e in (*self.past, *self.live()) if e.sequence == sequence
-        ]
-        return max(found, default=0)
-
-    def live(self) -> list[SeqEnrollment]:
-        return [self.current] if self.current is not None else []
 
 
 class SequencePhase:
@@ -148,116 +86,18 @@ class SequencePhase:
         self.sequences = dict(ctx.checked.sequences)
         self._step_cache: dict[str, tuple[ast.Step, ...]] = {}
         self.tracks: dict[str, Track] = {}
-        contact = ctx.checked.schema.object("contact")
-        self.owner = owner_property(contact)
-        self.zone = zone_property(contact)
-        self.optout = (
-            "hs_email_optout"
-            if contact is not None and contact.property("hs_email_optout") is not None
-            else None
-        )
+        self.reader = ContactReader(ctx, snapshots, self.sequences)
+        self.profiles: dict[tuple[str, dt.datetime], dict[str, str | None]] = {}
+        self.problems: dict[str, dict[str, dt.datetime]] = {}
         self.rankings = 0
 
     # -- loading
 
     def load(
-        self,
-        rows: Iterable[Sequence[object]],
-        requests: Sequence[SequenceRequest],
-        exits: Sequence[SequenceExit],
+        self, requests: Sequence[SequenceRequest], exits: Sequence[SequenceExit]
     ) -> None:
-        """The previous enrollments, this run's requests and exits, and events."""
-        for row in rows:
-            enrollment = _enrollment(row)
-            track = self._track(enrollment.record_id)
-            if enrollment.status == QUEUED:
-                track.queue.append(enrollment)
-            elif enrollment.status in LIVE:
-                track.current = enrollment
-            else:
-                track.past.append(enrollment)
-        for request in requests:
-            self._track(request.record_id).inputs.append(
-                _Input(request.at, _REQUEST, request.order, "request", request)
-            )
-        for leave in exits:
-            self._track(leave.record_id).inputs.append(
-                _Input(leave.at, _EXIT, leave.order, "exit", leave)
-            )
-        self._load_events()
-        for track in self.tracks.values():
-            track.inputs.sort(key=_Input.key)
-            track.queue.sort(key=lambda e: e.requested_at)
-
-    def _track(self, record_id: str) -> Track:
-        track = self.tracks.get(record_id)
-        if track is None:
-            track = self.tracks[record_id] = Track(record_id)
-        return track
-
-    def _load_events(self) -> None:
-        """Exit events, completed tasks and company replies since the previous run."""
-        if not self.tracks:
-            return
-        con = self.snap.con
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE rt_tracked AS SELECT unnest($ids) AS id",
-            {"ids": list(self.tracks)},
-        )
-        since = self.ctx.previous or dt.datetime.min.replace(tzinfo=dt.UTC)
-        window = [since, self.ctx.as_of]
-        task = self._has_event_field("task")
-        rows = con.execute(
-            "SELECT record_id, type, occurred_at, "
-            + ("task" if task else "NULL")
-            + " FROM rt_data_events WHERE occurred_at > ? AND occurred_at <= ? "
-            "AND type IN ('email_reply', 'meeting_booked', 'email_bounce', "
-            "'unsubscribe', 'task_completed') "
-            "AND record_id IN (SELECT id FROM rt_tracked)",
-            window,
-        ).fetchall()
-        for record_id, kind, at, task_name in rows:
-            rank = _COMPLETION if kind == "task_completed" else _EXIT
-            self.tracks[str(record_id)].inputs.append(
-                _Input(at.astimezone(dt.UTC), rank, 0, str(kind), task_name)
-            )
-        for record_id, at in self._company_replies(window):
-            self.tracks[record_id].inputs.append(
-                _Input(at, _EXIT, 0, "company_reply", None)
-            )
-
-    def _has_event_field(self, name: str) -> bool:
-        columns = self.snap.con.execute("DESCRIBE rt_data_events").fetchall()
-        return any(row[0] == name for row in columns)
-
-    def _company_replies(
-        self, window: list[dt.datetime]
-    ) -> list[tuple[str, dt.datetime]]:
-        """Replies by other contacts of a tracked contact's primary company."""
-        declared = any(
-            ast.ExitReason.COMPANY_REPLIED in _exit_reasons(s)
-            for s in self.sequences.values()
-        )
-        if not declared:
-            return []
-        primary = (
-            "SELECT id, coalesce(min(other) FILTER (WHERE is_primary), "
-            "CASE WHEN count(DISTINCT other) = 1 THEN min(other) END) AS company "
-            'FROM (SELECT from_id AS id, to_id AS other, coalesce("primary", false) '
-            "AS is_primary FROM associations WHERE from_type = 'contact' "
-            "AND to_type = 'company' UNION ALL SELECT to_id, from_id, "
-            "coalesce(\"primary\", false) FROM associations WHERE to_type = 'contact' "
-            "AND from_type = 'company') GROUP BY id"
-        )
-        rows = self.snap.con.execute(
-            f"WITH p AS ({primary}) SELECT DISTINCT me.id, e.occurred_at "
-            "FROM p me JOIN p them ON them.company = me.company AND them.id <> me.id "
-            "JOIN rt_data_events e ON e.record_id = them.id "
-            "WHERE e.type = 'email_reply' AND e.occurred_at > ? AND e.occurred_at <= ? "
-            "AND me.id IN (SELECT id FROM rt_tracked)",
-            window,
-        ).fetchall()
-        return [(str(i), t.astimezone(dt.UTC)) for i, t in rows]
+        """The contacts with anything to do in the period, and their inputs."""
+        self.tracks = self.reader.tracks(requests, exits)
 
     # -- the phase
 
@@ -267,7 +107,10 @@ class SequencePhase:
         waiting = [t for t in self.tracks.values() if self._advance(t)]
         while waiting:
             decided = self._decide(waiting)
-            waiting = [t for t in waiting if t.blocked is not None and t not in decided]
+            done = {id(t) for t in decided}
+            waiting = [
+                t for t in waiting if t.blocked is not None and id(t) not in done
+            ]
             waiting += [t for t in decided if self._advance(t)]
 
     def _decide(self, waiting: Sequence[Track]) -> list[Track]:
@@ -400,7 +243,7 @@ class SequencePhase:
         if current is None or current.status not in (PENDING, ACTIVE):
             return None
         assert current.due_at is not None
-        return (current.due_at, _STEP, 0)
+        return (current.due_at, STEP, 0)
 
     def _limited(self, track: Track, enrollment: SeqEnrollment) -> limits.Item | None:
         """The limit item for the enrollment's due item, if a limit applies."""
@@ -414,7 +257,7 @@ class SequencePhase:
             if step is None or step.kind is not ast.StepKind.EMAIL:
                 return None
             kind = limits.EMAILS
-        cap = _limit(decl, kind)
+        cap = limit_of(decl, kind)
         if cap is None:
             return None
         day = self.ctx.calendar.local_date(enrollment.due_at)
@@ -429,7 +272,7 @@ class SequencePhase:
             cap,
         )
 
-    def _handle(self, track: Track, item: _Input) -> None:
+    def _handle(self, track: Track, item: Input) -> None:
         if item.kind == "request":
             assert isinstance(item.payload, SequenceRequest)
             self._request(track, item.payload)
@@ -499,9 +342,9 @@ class SequencePhase:
             0,
             QUEUED,
             request.at,
-            sender=_sender_spec(request.sender),
+            sender=sender_spec(request.sender),
             source=request.source,
-            start_step=_start_spec(request.start),
+            start_step=start_spec(request.start),
         )
 
     def _accept(self, track: Track, request: SequenceRequest, at: dt.datetime) -> None:
@@ -522,7 +365,7 @@ class SequencePhase:
             sender=sender,
             zone=zone,
             source=request.source,
-            start_step=_start_spec(request.start),
+            start_step=start_spec(request.start),
             due_at=at,
         )
 
@@ -550,7 +393,7 @@ class SequencePhase:
     def _zone(
         self, track: Track, request: SequenceRequest, decl: ast.SequenceDecl
     ) -> str:
-        window = _send_window(decl)
+        window = send_window(decl)
         calendar = self.ctx.calendar
         if window is None or not window.contact_zone:
             return calendar.zone
@@ -607,7 +450,7 @@ class SequencePhase:
             reason = "the sequence was edited and its next step is gone"
             self._end(track, enrollment, at, reason, decision=True)
             return
-        kind, detail = _step_action(step, enrollment.sender)
+        kind, detail = step_action(step, enrollment.sender)
         identity = self._identity(enrollment, step.name)
         self._emit(
             track,
@@ -642,10 +485,10 @@ class SequencePhase:
     def _opening(self, enrollment: SeqEnrollment, at: dt.datetime) -> dt.datetime:
         """The next instant at or after `at` inside the sequence's send window."""
         decl = self.sequences[enrollment.sequence]
-        window = _send_window(decl)
+        window = send_window(decl)
         span = window_of(window.start, window.end) if window else None
         return self.ctx.calendar.next_opening(
-            at, span, _follow_up(decl), enrollment.zone
+            at, span, follow_up(decl), enrollment.zone
         )
 
     def _completed(self, track: Track, at: dt.datetime, task: object) -> None:
@@ -672,7 +515,7 @@ class SequencePhase:
             else EXIT_EVENTS[kind]
         )
         decl = self.sequences.get(current.sequence)
-        declared = _exit_reasons(decl) if decl else frozenset()
+        declared = exit_reasons(decl) if decl else frozenset()
         if reason in declared or reason in ALWAYS:
             self._end(track, current, at, reason.value, decision=True)
 
@@ -713,8 +556,8 @@ class SequencePhase:
                 at,
                 track.record_id,
                 queued.sequence,
-                _sender_of_spec(queued.sender),
-                _start_of_spec(queued.start_step),
+                sender_of_spec(queued.sender),
+                start_of_spec(queued.start_step),
                 queued.source or "",
                 track.tick(),
             )
@@ -803,56 +646,21 @@ class SequencePhase:
         )
         self._emit(track, at, source, kind, identity, detail=detail, reason=reason)
 
-    # -- profiles: the contact's email, owner and zone at each request
-
     def _profiles(self) -> None:
-        """Read email, owner, zone and opt-out as of every request's instant."""
-        self.profiles: dict[tuple[str, dt.datetime], dict[str, str | None]] = {}
+        """Read email, owner, zone and opt-out as of every request's instant, and
+        the first bounce and unsubscribe of every contact."""
         pairs = [
             (track.record_id, i.at)
             for track in self.tracks.values()
             for i in track.inputs
             if i.kind == "request"
         ]
-        self._read_profiles(pairs)
-        self._first_problems()
+        self.profiles = self.reader.profiles(pairs)
+        self.problems = self.reader.problems()
 
     def _profile_for(self, record_id: str, at: dt.datetime) -> None:
         if (record_id, at) not in self.profiles:
-            self._read_profiles([(record_id, at)])
-
-    def _read_profiles(self, pairs: Sequence[tuple[str, dt.datetime]]) -> None:
-        present = {
-            str(row[0])
-            for row in self.snap.con.execute("DESCRIBE rt_data_obj_contact").fetchall()
-        }
-        wanted = {
-            "email": "email",
-            "owner": self.owner.name if self.owner else None,
-            "zone": self.zone.name if self.zone else None,
-            "optout": self.optout,
-        }
-        columns = {k: v for k, v in wanted.items() if v is not None and v in present}
-        values = self.snap.values_at("contact", pairs, sorted(set(columns.values())))
-        for pair in pairs:
-            found = values.get(pair, {})
-            self.profiles[pair] = {k: found.get(v) for k, v in columns.items()}
-
-    def _first_problems(self) -> None:
-        """The first bounce and unsubscribe of each tracked contact, up to now."""
-        self.problems: dict[str, dict[str, dt.datetime]] = {}
-        if not self.tracks:
-            return
-        rows = self.snap.con.execute(
-            "SELECT record_id, type, min(occurred_at) FROM rt_data_events "
-            "WHERE type IN ('email_bounce', 'unsubscribe') AND occurred_at <= ? "
-            "AND record_id IN (SELECT id FROM rt_tracked) GROUP BY ALL",
-            [self.ctx.as_of],
-        ).fetchall()
-        for record_id, kind, at in rows:
-            self.problems.setdefault(str(record_id), {})[str(kind)] = at.astimezone(
-                dt.UTC
-            )
+            self.profiles.update(self.reader.profiles([(record_id, at)]))
 
     # -- results
 
@@ -879,108 +687,5 @@ def _item_key(item: limits.Item | None) -> tuple[dt.datetime, str]:
     return (item.due_at, item.record_id)
 
 
-def _limit(decl: ast.SequenceDecl, kind: str) -> int | None:
-    found = [
-        i.amount
-        for i in decl.items
-        if isinstance(i, ast.Limit) and i.kind.value == kind
-    ]
-    return min(found) if found else None
-
-
-def _send_window(decl: ast.SequenceDecl) -> ast.SendWindow | None:
-    return next((i for i in decl.items if isinstance(i, ast.SendWindow)), None)
-
-
-def _follow_up(decl: ast.SequenceDecl) -> DayRule:
-    found = next((i for i in decl.items if isinstance(i, ast.FollowUp)), None)
-    return day_rule(found.days) if found else DayRule.WEEKDAYS
-
-
-def _exit_reasons(decl: ast.SequenceDecl) -> frozenset[ast.ExitReason]:
-    return frozenset(
-        reason
-        for item in decl.items
-        if isinstance(item, ast.AutoUnenroll)
-        for reason in item.reasons
-    )
-
-
-def _step_action(step: ast.Step, sender: str | None) -> tuple[str, str]:
-    if step.kind is ast.StepKind.EMAIL:
-        thread = " in thread" if step.in_thread else ""
-        return "send_email", f'email "{step.content}"{thread} from {sender}'
-    return "create_task", f'{step.kind.value} "{step.content}" for {sender}'
-
-
 def _requested_by(source: str | None) -> str:
     return f'requested by "{source}"' if source else ""
-
-
-def _sender_spec(sender: ast.Sender | None) -> str | None:
-    return None if sender is None else sender_text(sender)
-
-
-def _sender_of_spec(spec: str | None) -> ast.Sender | None:
-    if spec is None:
-        return None
-    if spec == "sender owner":
-        return ast.Sender(ast.SenderKind.OWNER)
-    users = tuple(part for part in spec.split('"')[1::2])
-    kind = (
-        ast.SenderKind.USER
-        if spec.startswith("sender user")
-        else ast.SenderKind.ROTATION
-    )
-    return ast.Sender(kind, users)
-
-
-def _start_spec(start: ast.StartAt | ast.Resume | None) -> str | None:
-    if isinstance(start, ast.StartAt):
-        return f"step:{start.step}"
-    if isinstance(start, ast.Resume):
-        return "resume"
-    return None
-
-
-def _start_of_spec(spec: str | None) -> ast.StartAt | ast.Resume | None:
-    if spec is None:
-        return None
-    if spec == "resume":
-        return ast.Resume()
-    return ast.StartAt(spec.removeprefix("step:"))
-
-
-def _enrollment(row: Sequence[object]) -> SeqEnrollment:
-    """An enrollment from a `seq_enrollments` row (columns in the state's order)."""
-    return SeqEnrollment(*row)  # type: ignore[arg-type]
-
-
-def sequence_props(
-    rows: Iterable[Sequence[object]],
-) -> list[tuple[object, ...]]:
-    """The sequence properties of contacts over time, from `seq_enrollments` rows:
-    (record, since, currently_in_sequence, last sequence, enrolled date, ended date)."""
-    changes: dict[str, list[tuple[dt.datetime, int, str, str | None]]] = {}
-    for row in rows:
-        enrollment = _enrollment(row)
-        if enrollment.status == QUEUED:
-            continue
-        mine = changes.setdefault(enrollment.record_id, [])
-        mine.append((enrollment.requested_at, 0, "start", enrollment.sequence))
-        if enrollment.enrolled_at is not None:
-            mine.append((enrollment.enrolled_at, 1, "enrolled", enrollment.sequence))
-        if enrollment.ended_at is not None:
-            mine.append((enrollment.ended_at, 2, "end", enrollment.sequence))
-    found: list[tuple[object, ...]] = []
-    for record_id, items in changes.items():
-        current, last, enrolled, ended = False, None, None, None
-        for at, _, what, sequence in sorted(items, key=lambda i: (i[0], i[1])):
-            if what == "start":
-                current, last = True, sequence
-            elif what == "enrolled":
-                enrolled = at
-            else:
-                current, ended = False, at
-            found.append((record_id, at, current, last, enrolled, ended))
-    return found

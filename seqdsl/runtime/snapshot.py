@@ -352,10 +352,27 @@ class Snapshots:
             {"i": [i for i, _ in pairs], "t": [t for _, t in pairs]},
         )
         found: dict[tuple[str, dt.datetime], dict[str, str | None]] = {}
-        for column in columns:
+        replayed = self.replayed(object)
+        for column in [c for c in columns if c in replayed]:
             for record_id, at, value in self._value_at(object, column):
                 found.setdefault((record_id, at), {})[column] = value
+        plain = [c for c in columns if c not in replayed]
+        if plain:
+            current = self._current(object, plain)
+            for record_id, at in pairs:
+                found.setdefault((record_id, at), {}).update(current.get(record_id, {}))
         return found
+
+    def _current(
+        self, object: str, columns: Sequence[str]
+    ) -> dict[str, dict[str, str | None]]:
+        """Current values (as text) of properties no history or action changes."""
+        names = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
+        rows = self.con.execute(
+            f'SELECT id, {names} FROM "rt_data_obj_{object}" '
+            "WHERE id IN (SELECT DISTINCT id FROM rt_pairs)"
+        ).fetchall()
+        return {str(row[0]): dict(zip(columns, row[1:], strict=True)) for row in rows}
 
     def _value_at(
         self, object: str, column: str

@@ -1,23 +1,21 @@
-"""Runtime stage, workflows: enrollment edges, leaving, and stepping each record.
+"""Runtime stage, workflows: what one record's workflows decide at one instant.
 
-One record's workflows depend on nothing but that record's data and state, so this
-phase is a map over independent records (a partition-parallel step on Spark): each
-:class:`Flow` is visited at its *points* in time order — the times of its events and
-property history rows since the previous run (checkpoints), the times its waits
-end, and the run's now. A visit gets the truth of every rule at that instant from
-the engine (:mod:`~seqdsl.runtime.snapshot`, batched over all records visited at
-the same instant) and then, in this order:
+One record's workflows depend on nothing but that record's data and state, so the
+workflow phase is a map over independent records; :mod:`~seqdsl.runtime.replay`
+schedules the visits and gets the rules' truths. At each visit of a :class:`Flow`,
+the :class:`Decider`, in this order:
 
-1. an enrolled record that meets its workflow's `goal`, `suppress when` or
-   `unenroll when` leaves;
-2. a record that is not enrolled and whose `enroll when` went from false to true
-   since its previous point (or, after a first enrollment, whose `reenroll when`
-   did so while `enroll when` holds) is checked for suppression, then the goal,
-   and enrolled or refused; `enroll list` rules request a sequence enrollment the
+1. makes an enrolled record that meets its workflow's `goal`, `suppress when` or
+   `unenroll when` leave;
+2. enrolls a record whose `enroll when` went from false to true since its previous
+   visit (or, after a first enrollment, whose `reenroll when` did so while `enroll
+   when` holds), unless it is suppressed, meets the goal or meets `unenroll when`
+   (then it is refused); `enroll list` rules request a sequence enrollment the
    first time a record joins their list;
-3. every enrolled record whose next instruction is due runs until it waits, ends
-   or changes what the rules read (a property, a list); then the same instant is
-   evaluated again for it, up to :data:`~seqdsl.runtime.context.MAX_DEPTH` times.
+3. runs every program whose next instruction is due, until it waits, ends or
+   changes what the rules read (a property, a list); the replay then evaluates the
+   same instant again for the record, up to
+   :data:`~seqdsl.runtime.context.MAX_DEPTH` times.
 
 Workflows are visited in name order. Everything they decide goes to the run's
 decisions; sequence enrollments and unenrollments go to the sequence phase as
@@ -28,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -36,17 +34,24 @@ from seqdsl import ast
 from seqdsl.plan import list_key, workflow_key
 from seqdsl.runtime import program as pg
 from seqdsl.runtime.actions import Effects, Outcome, Performer
-from seqdsl.runtime.context import RunContext, day_rule, window_of
+from seqdsl.runtime.context import (
+    RunContext,
+    SequenceExit,
+    SequenceRequest,
+    day_rule,
+    window_of,
+)
 from seqdsl.runtime.outbox import Decision
-from seqdsl.runtime.snapshot import EPSILON, Point, Snapshots, point_id
-from seqdsl.schema import SEQUENCE_PROPERTIES
+from seqdsl.runtime.snapshot import EPSILON, Snapshots
 
 __all__ = [
+    "Decider",
     "Enrollment",
     "Flow",
     "SequenceExit",
     "SequenceRequest",
-    "WorkflowPhase",
+    "enrollment_of",
+    "steady_workflow",
     "wait_workflow",
 ]
 
@@ -62,33 +67,14 @@ _REFUSALS = (
 _FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
+def steady_workflow(workflow: str) -> str:
+    """The name of the hidden twin whose triggers read no `changed` test."""
+    return f"{workflow}#steady"
+
+
 def wait_workflow(workflow: str, label: str) -> str:
     """The name of the hidden rule that watches a `wait until had` for an event."""
     return f"{workflow}#wait@{label}"
-
-
-@attrs.frozen
-class SequenceRequest:
-    """A request to enroll a contact in a sequence, from a workflow or a list rule."""
-
-    at: dt.datetime
-    record_id: str
-    sequence: str
-    sender: ast.Sender | None
-    start: ast.StartAt | ast.Resume | None
-    source: str
-    order: int
-
-
-@attrs.frozen
-class SequenceExit:
-    """`unenroll from sequence`: leave `sequence` (any when None) at `at`."""
-
-    at: dt.datetime
-    record_id: str
-    sequence: str | None
-    source: str
-    order: int
 
 
 @attrs.define(eq=False)
@@ -165,28 +151,25 @@ class Flow:
         return self.order
 
 
-class WorkflowPhase:
-    """Visits records at their points and decides for every workflow."""
+class Decider:
+    """Decides for one record at one instant: leaving, enrolling, stepping."""
 
     def __init__(
         self,
         ctx: RunContext,
         snapshots: Snapshots,
         programs: Mapping[str, pg.Program],
-        value_columns: Mapping[str, Sequence[str]],
         first_seq: int = 0,
     ) -> None:
         self.ctx = ctx
         self.snap = snapshots
         self.programs = programs
-        self.value_columns = value_columns
         self.workflows = dict(sorted(ctx.checked.workflows.items()))
         self.list_rules = {e.name: e for e in ctx.checked.list_enrollments}
-        self.flows: dict[tuple[str, str], Flow] = {}
         self.requests: list[SequenceRequest] = []
         self.exits: list[SequenceExit] = []
         self.effects = Effects(snapshots, first_seq)
-        self.now_tables: Mapping[str, str] = {}
+        self.performer = Performer(ctx, self.effects, self.requests, self.exits)
         # which workflows and `enroll list` rules each trigger key starts
         self.triggers: dict[str, list[str]] = {}
         for name in self.workflows:
@@ -194,270 +177,19 @@ class WorkflowPhase:
                 self.triggers.setdefault(workflow_key(name, part), []).append(name)
         for rule in self.list_rules.values():
             self.triggers.setdefault(list_key(rule.list), []).append(rule.name)
+        # trigger keys that read `changed`, and the keys of their steady twins
+        self.steady = {
+            workflow_key(name, part): workflow_key(steady_workflow(name), part)
+            for name in self.workflows
+            for part in ("enroll", "reenroll")
+            if workflow_key(steady_workflow(name), part) in ctx.plan.rules
+        }
         # workflows whose enrollment instants rules read (`since enrolled`)
         self.counted = {
             c.window.enrolled_in
             for c in ctx.plan.event_counts.values()
             if c.window.enrolled_in is not None
         }
-        self.performer = Performer(ctx, self.effects, self.requests, self.exits)
-        self.subjects = tuple(
-            dict.fromkeys(
-                [w.object for w in self.workflows.values()]
-                + (["contact"] if self.list_rules else [])
-            )
-        )
-
-    # -- the phase
-
-    def run(self) -> None:
-        """Visit every record at its points before now, then everyone at now."""
-        points = self._points_before_now()
-        self._load({(object, record_id) for object, record_id, _ in points})
-        for object, record_id, at in points:
-            self.flows[(object, record_id)].points.append(at)
-        for flow in self.flows.values():
-            flow.points = sorted(set(flow.points))
-        self._replay()
-        self._visit_now()
-
-    def _replay(self) -> None:
-        """Visit records at their instants before now, in rounds: each round
-        evaluates, per record, every instant that may share one evaluation with its
-        first, and visits them in order until an action changes what the rules
-        read (the rest waits for the next round)."""
-        flows = list(self.flows.values())
-        while flows:
-            batches: dict[object, list[tuple[Flow, list[dt.datetime]]]] = {}
-            busy = []
-            for flow in flows:
-                todo = flow.upcoming(self.ctx.as_of)
-                if todo:
-                    busy.append(flow)
-                    key = self.snap.batch_key(todo[0])
-                    same = [t for t in todo if self.snap.batch_key(t) == key]
-                    batches.setdefault(key, []).append((flow, same))
-            for items in batches.values():
-                self._visit_batch(items)
-            flows = busy
-
-    def edge_keys(self) -> list[str]:
-        """The rule keys whose previous truth the state keeps, for edges."""
-        keys = [
-            workflow_key(name, part)
-            for name in self.workflows
-            for part in ("enroll", "reenroll")
-        ]
-        keys += [list_key(rule.list) for rule in self.list_rules.values()]
-        return [key for key in dict.fromkeys(keys) if key in self.ctx.plan.rules]
-
-    def _visit_batch(self, items: Sequence[tuple[Flow, list[dt.datetime]]]) -> None:
-        """Evaluate the rules at every instant of these records in one call, then
-        visit each record at its instants while nothing it did changes them."""
-        points = [(f.object_type, f.record_id, t) for f, todo in items for t in todo]
-        self.effects.flush()
-        found, _ = self.snap.evaluate_points(points, self.ctx.first_run)
-        values = self._point_values([p for p in points if self._may_act(p, found)])
-        for flow, todo in items:
-            for at in todo:
-                if flow.earliest_wake() < at:
-                    break
-                point = (flow.object_type, flow.record_id, at)
-                flow.values = values.get(point, {})
-                flow.dirty = False
-                self.visit(flow, at, found[point])
-                if flow.again or flow.dirty:
-                    break
-
-    def _may_act(self, point: Point, found: Mapping[Point, frozenset[str]]) -> bool:
-        """Whether a program may run at the point (so it needs property values):
-        the record is enrolled somewhere, or a trigger of it holds."""
-        flow = self.flows[(point[0], point[1])]
-        if any(e.active for e in flow.enrollments.values()):
-            return True
-        return not self.triggers.keys().isdisjoint(found[point])
-
-    def _visit_now(self) -> None:
-        """Evaluate every record at now; visit those with anything to do."""
-        now = self.ctx.as_of
-        self.effects.flush()
-        tables = self.snap.evaluate_all(now, self._previous(now))
-        self.now_tables = tables
-        wanted = self._wanted_now(tables)
-        self._load(wanted)
-        found = {
-            (o, i): keys
-            for o, i, keys in self.snap.fetch(tables, [i for _, i in wanted])
-        }
-        values = self._values(wanted)
-        for key in wanted:
-            flow = self.flows[key]
-            flow.values = values.get(key, {})
-            self.visit(flow, now, found.get(key, frozenset()))
-        again = [f for f in self.flows.values() if f.again]
-        while again:
-            self._visit_batch([(f, [now]) for f in again])
-            again = [f for f in self.flows.values() if f.again]
-
-    def _wanted_now(self, tables: Mapping[str, str]) -> list[tuple[str, str]]:
-        """Records to visit at now: an edge key turned on, or already in hand, or
-        enrolled somewhere."""
-        con = self.snap.con
-        parts = []
-        for object in self.subjects:
-            table = tables.get(object)
-            if table is None:
-                continue
-            for key in self.edge_keys():
-                if self.ctx.plan.rules[key].object != object:
-                    continue
-                parts.append(
-                    f'SELECT \'{object}\' AS o, id FROM "{table}" WHERE "{key}" '
-                    "AND id NOT IN (SELECT record_id FROM prev_truths "
-                    f"WHERE key = {_sql_text(key)})"
-                )
-        found = set(self.flows)
-        if parts:
-            found |= {
-                (str(o), str(i))
-                for o, i in con.execute(" UNION ".join(parts)).fetchall()
-            }
-        objects = {w: d.object for w, d in self.workflows.items()}
-        active = (
-            "SELECT workflow, record_id FROM prev_wf_enrollments "
-            "WHERE status = 'active'"
-        )
-        for workflow, record_id in con.execute(active).fetchall():
-            if workflow in objects:
-                found.add((objects[workflow], str(record_id)))
-        return sorted(found)
-
-    def _points_before_now(self) -> list[tuple[str, str, dt.datetime]]:
-        """(object, id, instant): checkpoints and wakes strictly between the
-        previous run and now."""
-        previous = self.ctx.previous
-        if previous is None:
-            return []
-        con = self.snap.con
-        found: list[tuple[str, str, dt.datetime]] = []
-        window = [previous, self.ctx.as_of]
-        types = sorted({c.event for c in self.ctx.plan.event_counts.values()})
-        needed = self.ctx.plan.needed_columns()
-        for object in self.subjects:
-            if types:
-                found += con.execute(
-                    f"SELECT DISTINCT '{object}', record_id, occurred_at "
-                    "FROM rt_data_events WHERE occurred_at > ? AND occurred_at < ? "
-                    "AND list_contains(?, type) "
-                    f"AND record_id IN (SELECT id FROM rt_data_obj_{object})",
-                    [*window, types],
-                ).fetchall()
-            for other, names in needed.items():
-                found += self._history_points(object, other, sorted(names), window)
-        if "contact" in self.subjects and set(needed.get("contact", ())) & set(
-            SEQUENCE_PROPERTIES
-        ):
-            found += con.execute(
-                "SELECT DISTINCT 'contact', record_id, since FROM rt_sequence_props "
-                "WHERE since > ? AND since < ?",
-                window,
-            ).fetchall()
-        for workflow, record_id, wake in con.execute(
-            "SELECT workflow, record_id, wake_at FROM prev_wf_enrollments "
-            "WHERE status = 'active' AND wake_at < ?",
-            [self.ctx.as_of],
-        ).fetchall():
-            decl = self.workflows.get(str(workflow))
-            if decl is not None:
-                found.append((decl.object, str(record_id), wake))
-        return [(str(o), str(i), _utc(t)) for o, i, t in found]
-
-    def _history_points(
-        self, object: str, other: str, names: Sequence[str], window: list[dt.datetime]
-    ) -> list[tuple[str, str, dt.datetime]]:
-        """History rows of `other` records, as points of the `object` records that
-        read them (the record itself, or the records associated with it)."""
-        rows = (
-            "SELECT record_id, changed_at FROM rt_data_property_history "
-            "WHERE object_type = ? AND changed_at > ? AND changed_at < ? "
-            "AND list_contains(?, property)"
-        )
-        params = [other, *window, list(names)]
-        if other == object:
-            query = f"SELECT DISTINCT '{object}', record_id, changed_at FROM ({rows})"
-        else:
-            query = (
-                f"SELECT DISTINCT '{object}', l.id, h.changed_at FROM ({rows}) h JOIN ("
-                "SELECT from_id AS id, to_id AS other FROM rt_data_associations "
-                "WHERE from_type = ? AND to_type = ? UNION ALL "
-                "SELECT to_id, from_id FROM rt_data_associations "
-                "WHERE to_type = ? AND from_type = ?) l ON l.other = h.record_id"
-            )
-            params += [object, other, object, other]
-        return [
-            (str(o), str(i), t)
-            for o, i, t in self.snap.con.execute(query, params).fetchall()
-        ]
-
-    def _load(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Make flows for records not in hand yet, from the previous state."""
-        fresh = {
-            key: Flow(key[0], key[1], frozenset())
-            for key in keys
-            if key not in self.flows
-        }
-        if not fresh:
-            return
-        ids = sorted({record_id for _, record_id in fresh})
-        con = self.snap.con
-        prev: dict[str, set[str]] = {}
-        for key, record_id in con.execute(
-            "SELECT key, record_id FROM prev_truths "
-            "WHERE record_id IN (SELECT unnest($ids))",
-            {"ids": ids},
-        ).fetchall():
-            prev.setdefault(str(record_id), set()).add(str(key))
-        rows = con.execute(
-            "SELECT * FROM prev_wf_enrollments "
-            "WHERE record_id IN (SELECT unnest($ids)) ORDER BY occurrence",
-            {"ids": ids},
-        ).fetchall()
-        objects = {w: d.object for w, d in self.workflows.items()}
-        for row in rows:
-            enrollment = _enrollment(row)
-            object = objects.get(enrollment.workflow, "contact")
-            flow = fresh.get((object, enrollment.record_id))
-            if flow is not None:
-                flow.enrollments[enrollment.workflow] = enrollment
-        for key, flow in fresh.items():
-            flow.prev = frozenset(prev.get(flow.record_id, ()))
-            self.flows[key] = flow
-
-    def _values(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], dict[str, object]]:
-        """The properties programs read (dates to wait for, the owner) of records,
-        as of the instant the current views stand at."""
-        found: dict[tuple[str, str], dict[str, object]] = {}
-        for object in dict.fromkeys(o for o, _ in keys):
-            columns = self.value_columns.get(object, ())
-            if not columns:
-                continue
-            names = ", ".join(f'"{c}"' for c in columns)
-            rows = self.snap.con.execute(
-                f'SELECT id, {names} FROM "obj_{object}" '
-                "WHERE id IN (SELECT unnest($ids))",
-                {"ids": [i for o, i in keys if o == object]},
-            ).fetchall()
-            for row in rows:
-                found[(object, str(row[0]))] = dict(zip(columns, row[1:], strict=True))
-        return found
-
-    def _point_values(self, points: Sequence[Point]) -> dict[Point, dict[str, object]]:
-        """The same, for points (the views stand at the points' instants)."""
-        ids = {point_id(point): point for point in points}
-        found = self._values([(point[0], pid) for pid, point in ids.items()])
-        return {ids[pid]: value for (_, pid), value in found.items()}
 
     # -- visiting
 
@@ -469,7 +201,7 @@ class WorkflowPhase:
         flow.again = False
         while flow.points and flow.points[0] <= at:
             flow.points.pop(0)
-        if keys == flow.prev and flow.check is None and flow.earliest_wake() > at:
+        if flow.check is None and flow.earliest_wake() > at and keys == flow.prev:
             flow.keys = keys
             return  # nothing changed and nothing is due: nothing to decide
         if self._reentered(flow, keys):
@@ -487,7 +219,16 @@ class WorkflowPhase:
             self._edges(flow, at, keys)
 
         flow.again = self._run_due(flow, at, keys)
-        flow.prev = keys
+        flow.prev = self.settled(keys)
+
+    def settled(self, keys: frozenset[str]) -> frozenset[str]:
+        """The truths a record keeps until its next point: a trigger that reads
+        `changed` keeps its steady twin's truth (a change lasts an instant)."""
+        if not self.steady:
+            return keys
+        kept = {k for k in keys if k not in self.steady}
+        kept.update(k for k, twin in self.steady.items() if twin in keys)
+        return frozenset(kept)
 
     def _run_due(self, flow: Flow, at: dt.datetime, keys: frozenset[str]) -> bool:
         """Run every program due at `at`, in workflow name order, until none is
@@ -924,11 +665,12 @@ class WorkflowPhase:
             )
         )
 
-    def _previous(self, at: dt.datetime) -> dt.datetime | None:
+    def previous(self, at: dt.datetime) -> dt.datetime | None:
+        """The lower bound of `changed` for an evaluation at `at`."""
         return None if self.ctx.first_run else at - EPSILON
 
 
-def _enrollment(row: Sequence[object]) -> Enrollment:
+def enrollment_of(row: Sequence[object]) -> Enrollment:
     """An enrollment from a `wf_enrollments` row (columns in the state's order)."""
     (
         workflow,
@@ -965,10 +707,6 @@ def _utc(value: object) -> dt.datetime:
 
 def _utc_or_none(value: object) -> dt.datetime | None:
     return None if value is None else _utc(value)
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _skips_existing(decl: ast.WorkflowDecl) -> bool:

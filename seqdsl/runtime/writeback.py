@@ -19,8 +19,9 @@ from seqdsl import plan as p
 from seqdsl.runtime import state as st
 from seqdsl.runtime.context import RunContext
 from seqdsl.runtime.limits import USAGE
-from seqdsl.runtime.outbox import Decision, in_due_order
-from seqdsl.runtime.workflows import Enrollment, WorkflowPhase
+from seqdsl.runtime.outbox import Decision
+from seqdsl.runtime.replay import WorkflowPhase
+from seqdsl.runtime.workflows import Enrollment
 
 __all__ = ["memberships", "write_back"]
 
@@ -44,12 +45,15 @@ _INSTANTS = frozenset(
 
 def write_back(
     con: duckdb.DuckDBPyConnection,
-    ctx: RunContext,
     workflows: WorkflowPhase,
     sequence_rows: Sequence[Sequence[object]],
+    *,
+    ordered: Sequence[Decision],
     run_id: int,
 ) -> None:
-    """Make the `new_*` and `add_*` tables of one run."""
+    """Make the `new_*` and `add_*` tables of one run; `ordered` are its
+    decisions in due order."""
+    ctx = workflows.ctx
     rules = [(n, ctx.versions[n], ctx.first_seen[n]) for n in sorted(ctx.versions)]
     table(con, "new_rules", _columns("rules"), rules)
     _truths(con, workflows)
@@ -58,9 +62,14 @@ def write_back(
         "CREATE OR REPLACE TEMP TABLE new_overrides AS SELECT * FROM rt_overrides"
     )
     _wf_enrollments(con, workflows)
-    table(con, "new_seq_enrollments", _columns("seq_enrollments"), sequence_rows)
+    table(con, "rt_seq_rows", _columns("seq_enrollments"), sequence_rows)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE new_seq_enrollments AS "
+        "SELECT * FROM prev_seq_enrollments WHERE record_id NOT IN "
+        "(SELECT record_id FROM rt_seq_rows) UNION ALL SELECT * FROM rt_seq_rows"
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_usage AS SELECT * FROM {USAGE}")
-    _run_rows(con, ctx, run_id)
+    _run_rows(con, ctx, ordered, run_id)
 
 
 def memberships(
@@ -99,12 +108,14 @@ def _truths(con: duckdb.DuckDBPyConnection, workflows: WorkflowPhase) -> None:
         [flow.key for flow in workflows.flows.values()],
     )
     parts = []
+    steady = workflows.decider.steady
     for key in keys:
         found = workflows.now_tables.get(workflows.ctx.plan.rules[key].object)
         if found is not None:
+            kept = steady.get(key, key)
             parts.append(
                 f'SELECT {_text(key)} AS key, id AS record_id FROM "{found}" '
-                f'WHERE "{key}"'
+                f'WHERE "{kept}"'
             )
     query = "SELECT * FROM rt_visited_truths"
     if parts:
@@ -170,9 +181,13 @@ def _enrollment_row(e: Enrollment) -> tuple[object, ...]:
     )
 
 
-def _run_rows(con: duckdb.DuckDBPyConnection, ctx: RunContext, run_id: int) -> None:
+def _run_rows(
+    con: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    ordered: Sequence[Decision],
+    run_id: int,
+) -> None:
     """The run itself, its outbox rows and its history rows."""
-    ordered = in_due_order(ctx.decisions)
     actions = [d for d in ordered if d.is_action]
     table(
         con,

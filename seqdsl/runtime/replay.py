@@ -1,0 +1,373 @@
+"""Runtime stage, replay: when each record is looked at, and with what truths.
+
+The workflow phase of a run is a map over independent records (a partition-parallel
+step on Spark). Each :class:`~seqdsl.runtime.workflows.Flow` is visited at its
+*points* in time order: the instants of its events and property history rows since
+the previous run, the ends of its waits, and the run's now. :class:`WorkflowPhase`
+schedules the visits and asks the engine for the rules' truths in batches
+(:mod:`~seqdsl.runtime.snapshot`); :class:`~seqdsl.runtime.workflows.Decider` decides
+at each visit.
+
+Before now, records go in rounds: a round evaluates, in one engine call per batch
+key, every instant of every record that may share an evaluation with its first
+pending one, then visits each record at those instants in order until something it
+did changes what the rules read (an action's effect, an enrollment that `since
+enrolled` reads, a new wait) — the rest of its instants wait for the next round. At
+now, every record is evaluated in one call; only records whose trigger turned on, that
+are in hand already, or whose enrollment is due or meets an exit condition are
+visited. Bulk work (edge detection, choosing records) is SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+
+from seqdsl import ast
+from seqdsl.calendar import parse_instant
+from seqdsl.plan import list_key, workflow_key
+from seqdsl.runtime import program as pg
+from seqdsl.runtime.actions import Effects
+from seqdsl.runtime.context import RunContext
+from seqdsl.runtime.snapshot import Point, Snapshots
+from seqdsl.runtime.workflows import (
+    Decider,
+    Flow,
+    SequenceExit,
+    SequenceRequest,
+    enrollment_of,
+    wait_workflow,
+)
+from seqdsl.schema import SEQUENCE_PROPERTIES, Kind
+
+__all__ = ["WorkflowPhase"]
+
+log = logging.getLogger("seqdsl.runtime.replay")
+
+
+class WorkflowPhase:
+    """Schedules the visits of every record and evaluates the rules for them."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        snapshots: Snapshots,
+        programs: Mapping[str, pg.Program],
+        value_columns: Mapping[str, Sequence[str]],
+        first_seq: int = 0,
+    ) -> None:
+        self.ctx = ctx
+        self.snap = snapshots
+        self.value_columns = value_columns
+        self.decider = Decider(ctx, snapshots, programs, first_seq)
+        self.flows: dict[tuple[str, str], Flow] = {}
+        self.now_tables: Mapping[str, str] = {}
+        workflows = self.decider.workflows
+        self.subjects = tuple(
+            dict.fromkeys(
+                [w.object for w in workflows.values()]
+                + (["contact"] if self.decider.list_rules else [])
+            )
+        )
+
+    @property
+    def requests(self) -> list[SequenceRequest]:
+        return self.decider.requests
+
+    @property
+    def exits(self) -> list[SequenceExit]:
+        return self.decider.exits
+
+    @property
+    def effects(self) -> Effects:
+        return self.decider.effects
+
+    def run(self) -> None:
+        """Visit every record at its points before now, then everyone at now."""
+        points = self._points_before_now()
+        self._load({(object, record_id) for object, record_id, _ in points})
+        for object, record_id, at in points:
+            self.flows[(object, record_id)].points.append(at)
+        for flow in self.flows.values():
+            flow.points = sorted(set(flow.points))
+        self._replay()
+        self._visit_now()
+
+    def _replay(self) -> None:
+        """Visit records at their instants before now, in rounds: each round
+        evaluates, per record, every instant that may share one evaluation with its
+        first, and visits them in order until an action changes what the rules
+        read (the rest waits for the next round)."""
+        flows = list(self.flows.values())
+        while flows:
+            batches: dict[object, list[tuple[Flow, list[dt.datetime]]]] = {}
+            busy = []
+            for flow in flows:
+                todo = flow.upcoming(self.ctx.as_of)
+                if todo:
+                    busy.append(flow)
+                    key = self.snap.batch_key(todo[0])
+                    same = [t for t in todo if self.snap.batch_key(t) == key]
+                    batches.setdefault(key, []).append((flow, same))
+            for items in batches.values():
+                self._visit_batch(items)
+            flows = busy
+
+    def edge_keys(self) -> list[str]:
+        """The rule keys whose previous truth the state keeps, for edges."""
+        keys = [
+            workflow_key(name, part)
+            for name in self.decider.workflows
+            for part in ("enroll", "reenroll")
+        ]
+        keys += [list_key(rule.list) for rule in self.decider.list_rules.values()]
+        return [key for key in dict.fromkeys(keys) if key in self.ctx.plan.rules]
+
+    def _visit_batch(self, items: Sequence[tuple[Flow, list[dt.datetime]]]) -> None:
+        """Evaluate the rules at every instant of these records in one call, then
+        visit each record at its instants while nothing it did changes them."""
+        points = [(f.object_type, f.record_id, t) for f, todo in items for t in todo]
+        self.effects.flush()
+        found, _ = self.snap.evaluate_points(points, self.ctx.first_run)
+        values = self._values([p for p in points if self._may_act(p, found)])
+        for flow, todo in items:
+            for at in todo:
+                if flow.earliest_wake() < at:
+                    break
+                point = (flow.object_type, flow.record_id, at)
+                flow.values = values.get(point, {})
+                flow.dirty = False
+                self.decider.visit(flow, at, found[point])
+                if flow.again or flow.dirty:
+                    break
+
+    def _may_act(self, point: Point, found: Mapping[Point, frozenset[str]]) -> bool:
+        """Whether a program may run at the point (so it needs property values):
+        the record is enrolled somewhere, or a trigger of it holds."""
+        flow = self.flows[(point[0], point[1])]
+        if any(e.active for e in flow.enrollments.values()):
+            return True
+        return not self.decider.triggers.keys().isdisjoint(found[point])
+
+    def _visit_now(self) -> None:
+        """Evaluate every record at now; visit those with anything to do."""
+        now = self.ctx.as_of
+        self.effects.flush()
+        tables = self.snap.evaluate_all(now, self.decider.previous(now))
+        self.now_tables = tables
+        wanted = self._wanted_now(tables)
+        self._load(wanted)
+        found = {
+            (o, i): keys
+            for o, i, keys in self.snap.fetch(tables, [i for _, i in wanted])
+        }
+        values = self._values([(o, i, now) for o, i in wanted])
+        for key in wanted:
+            flow = self.flows[key]
+            flow.values = values.get((key[0], key[1], now), {})
+            self.decider.visit(flow, now, found.get(key, frozenset()))
+        again = [f for f in self.flows.values() if f.again]
+        while again:
+            self._visit_batch([(f, [now]) for f in again])
+            again = [f for f in self.flows.values() if f.again]
+
+    def _wanted_now(self, tables: Mapping[str, str]) -> list[tuple[str, str]]:
+        """Records to visit at now: an edge key turned on, or already in hand, or
+        enrolled somewhere."""
+        con = self.snap.con
+        parts = []
+        for object in self.subjects:
+            table = tables.get(object)
+            if table is None:
+                continue
+            for key in self.edge_keys():
+                if self.ctx.plan.rules[key].object != object:
+                    continue
+                parts.append(
+                    f'SELECT \'{object}\' AS o, id FROM "{table}" WHERE "{key}" '
+                    "AND id NOT IN (SELECT record_id FROM prev_truths "
+                    f"WHERE key = {_sql_text(key)})"
+                )
+        found = set(self.flows)
+        if parts:
+            found |= {
+                (str(o), str(i))
+                for o, i in con.execute(" UNION ".join(parts)).fetchall()
+            }
+        for object, record_id in con.execute(
+            self._due_now(tables), {"now": self.ctx.as_of}
+        ).fetchall():
+            found.add((str(object), str(record_id)))
+        return sorted(found)
+
+    def _due_now(self, tables: Mapping[str, str]) -> str:
+        """SQL for enrolled records with something to do at now: a wait ends, an
+        awaited event happened, or an exit condition (goal, suppression,
+        `unenroll when`) holds."""
+        parts = ["SELECT NULL, NULL WHERE $now IS NULL AND false"]
+        rules = self.ctx.plan.rules
+        for name, decl in self.decider.workflows.items():
+            table = tables.get(decl.object)
+            reasons = ["e.wake_at <= $now"]
+            if table is not None:
+                keys = [
+                    workflow_key(name, part)
+                    for part in ("goal", "suppress", "unenroll")
+                ]
+                reasons += [f't."{k}"' for k in keys if k in rules]
+                for label in _event_waits(self.decider.programs[name]):
+                    key = workflow_key(wait_workflow(name, label), "enroll")
+                    if key in rules:
+                        reasons.append(
+                            f'(e.waiting = {_sql_text(label)} AND t."{key}")'
+                        )
+            join = f' LEFT JOIN "{table}" t ON t.id = e.record_id' if table else ""
+            parts.append(
+                f"SELECT {_sql_text(decl.object)}, e.record_id "
+                f"FROM prev_wf_enrollments e{join} "
+                f"WHERE e.workflow = {_sql_text(name)} AND e.status = 'active' "
+                f"AND ({' OR '.join(reasons)})"
+            )
+        return " UNION ".join(parts)
+
+    def _points_before_now(self) -> list[tuple[str, str, dt.datetime]]:
+        """(object, id, instant): checkpoints and wakes strictly between the
+        previous run and now."""
+        previous = self.ctx.previous
+        if previous is None:
+            return []
+        con = self.snap.con
+        found: list[tuple[str, str, dt.datetime]] = []
+        window = [previous, self.ctx.as_of]
+        types = sorted({c.event for c in self.ctx.plan.event_counts.values()})
+        needed = self.ctx.plan.needed_columns()
+        for object in self.subjects:
+            if types:
+                found += con.execute(
+                    f"SELECT DISTINCT '{object}', record_id, occurred_at "
+                    "FROM rt_data_events WHERE occurred_at > ? AND occurred_at < ? "
+                    "AND list_contains(?, type) "
+                    f"AND record_id IN (SELECT id FROM rt_data_obj_{object})",
+                    [*window, types],
+                ).fetchall()
+            for other, names in needed.items():
+                found += self._history_points(object, other, sorted(names), window)
+        if "contact" in self.subjects and set(needed.get("contact", ())) & set(
+            SEQUENCE_PROPERTIES
+        ):
+            found += con.execute(
+                "SELECT DISTINCT 'contact', record_id, since FROM rt_sequence_props "
+                "WHERE since > ? AND since < ?",
+                window,
+            ).fetchall()
+        for workflow, record_id, wake in con.execute(
+            "SELECT workflow, record_id, wake_at FROM prev_wf_enrollments "
+            "WHERE status = 'active' AND wake_at < ?",
+            [self.ctx.as_of],
+        ).fetchall():
+            decl = self.decider.workflows.get(str(workflow))
+            if decl is not None:
+                found.append((decl.object, str(record_id), wake))
+        return [(str(o), str(i), t.astimezone(dt.UTC)) for o, i, t in found]
+
+    def _history_points(
+        self, object: str, other: str, names: Sequence[str], window: list[dt.datetime]
+    ) -> list[tuple[str, str, dt.datetime]]:
+        """History rows of `other` records, as points of the `object` records that
+        read them (the record itself, or the records associated with it)."""
+        rows = (
+            "SELECT record_id, changed_at FROM rt_data_property_history "
+            "WHERE object_type = ? AND changed_at > ? AND changed_at < ? "
+            "AND list_contains(?, property)"
+        )
+        params = [other, *window, list(names)]
+        if other == object:
+            query = f"SELECT DISTINCT '{object}', record_id, changed_at FROM ({rows})"
+        else:
+            query = (
+                f"SELECT DISTINCT '{object}', l.id, h.changed_at FROM ({rows}) h JOIN ("
+                "SELECT from_id AS id, to_id AS other FROM rt_data_associations "
+                "WHERE from_type = ? AND to_type = ? UNION ALL "
+                "SELECT to_id, from_id FROM rt_data_associations "
+                "WHERE to_type = ? AND from_type = ?) l ON l.other = h.record_id"
+            )
+            params += [object, other, object, other]
+        return [
+            (str(o), str(i), t)
+            for o, i, t in self.snap.con.execute(query, params).fetchall()
+        ]
+
+    def _load(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Make flows for records not in hand yet, from the previous state."""
+        fresh = {
+            key: Flow(key[0], key[1], frozenset())
+            for key in keys
+            if key not in self.flows
+        }
+        if not fresh:
+            return
+        ids = sorted({record_id for _, record_id in fresh})
+        con = self.snap.con
+        prev: dict[str, set[str]] = {}
+        for key, record_id in con.execute(
+            "SELECT key, record_id FROM prev_truths "
+            "WHERE record_id IN (SELECT unnest($ids))",
+            {"ids": ids},
+        ).fetchall():
+            prev.setdefault(str(record_id), set()).add(str(key))
+        rows = con.execute(
+            "SELECT * FROM prev_wf_enrollments "
+            "WHERE record_id IN (SELECT unnest($ids)) ORDER BY occurrence",
+            {"ids": ids},
+        ).fetchall()
+        objects = {w: d.object for w, d in self.decider.workflows.items()}
+        for row in rows:
+            enrollment = enrollment_of(row)
+            object = objects.get(enrollment.workflow, "contact")
+            flow = fresh.get((object, enrollment.record_id))
+            if flow is not None:
+                flow.enrollments[enrollment.workflow] = enrollment
+        for key, flow in fresh.items():
+            flow.prev = frozenset(prev.get(flow.record_id, ()))
+            self.flows[key] = flow
+
+    def _values(self, points: Sequence[Point]) -> dict[Point, dict[str, object]]:
+        """The properties programs read (dates to wait for, the owner) at points."""
+        found: dict[Point, dict[str, object]] = {}
+        for object in dict.fromkeys(point[0] for point in points):
+            columns = self.value_columns.get(object, ())
+            record = self.ctx.checked.schema.object(object)
+            if not columns or record is None:
+                continue
+            pairs = [(r, t) for o, r, t in points if o == object]
+            texts = self.snap.values_at(object, pairs, columns)
+            for (record_id, at), values in texts.items():
+                found[(object, record_id, at)] = {
+                    name: self._typed(record.properties[name].type.kind, text)
+                    for name, text in values.items()
+                }
+        return found
+
+    def _typed(self, kind: Kind, text: str | None) -> object:
+        """A value read as text, as the type programs use."""
+        if text is None or not text.strip():
+            return None
+        if kind is Kind.DATE:
+            return dt.date.fromisoformat(text.strip()[:10])
+        if kind is Kind.DATETIME:
+            return parse_instant(text.strip(), self.ctx.calendar.zone)
+        return text
+
+
+def _event_waits(program: pg.Program) -> list[str]:
+    """The labels of a program's `wait until had` instructions."""
+    return [
+        i.label
+        for i in program.instructions
+        if isinstance(i.op, pg.Wait) and isinstance(i.op.wait, ast.WaitUntilEvent)
+    ]
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
