@@ -163,10 +163,11 @@ def _workspaces(paths: Sequence[Path]) -> list[tuple[Workspace, set[Path] | None
         except WorkspaceError:
             loose.append(path)
             continue
-        if path.is_dir():
-            roots[root] = None
-        elif root not in roots or roots[root] is not None:
-            roots.setdefault(root, set()).add(path.resolve())  # type: ignore[union-attr]
+        current = roots.get(root, set())
+        if path.is_dir() or current is None:
+            roots[root] = None  # the whole workspace is reported
+        else:
+            roots[root] = current | {path.resolve()}
     found = [(load_workspace(root), only) for root, only in roots.items()]
     if loose:
         found.append((load_sources_only(loose), None))
