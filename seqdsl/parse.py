@@ -1,9 +1,10 @@
 """Parse stage: source text to :class:`~seqdsl.ast.Module`, with diagnostics.
 
-The Lark LALR parser runs over ``grammar/seqdsl.lark``; its parse tree is turned into
-the AST here and never leaves this module. Syntax errors are reported in the user's
-words (see :mod:`seqdsl.syntax_errors`); after an error the parser resumes at the next
-top-level declaration, so one run reports the errors of every declaration.
+The Lark LALR parser runs over ``grammar/seqdsl.lark`` and builds AST nodes as it
+reduces each rule, so no parse tree is made and walked afterwards. Syntax errors
+are reported in the user's words (see :mod:`seqdsl.syntax_errors`); after an
+error the parser resumes at the next top-level declaration, so one run reports
+the errors of every declaration.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ import hashlib
 import logging
 import os
 import re
+import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import lark
-from lark import Token, Transformer_NonRecursive, v_args
-from lark.tree import Meta
+from lark import Token
+from lark.lexer import PatternStr
 
 from seqdsl import ast
 from seqdsl.diagnostics import Diagnostic, diagnostic
@@ -71,24 +74,73 @@ def grammar_path() -> Path:
     return Path(__file__).parent.parent / "grammar" / "seqdsl.lark"
 
 
+_LARK_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    "lexer": "contextual",
+    # every token reaches the reductions, which take a rule's span from its first
+    # and last token and then drop keywords and punctuation; an optional part that
+    # is absent is simply missing, never None
+    "keep_all_tokens": True,
+    "maybe_placeholders": False,
+}
+
+
 def build_parser(*, strict: bool = False, cache_file: str | None = None) -> lark.Lark:
-    """A fresh Lark parser; `strict` refuses conflicts and terminal collisions."""
-    return lark.Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        strict=strict,
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=cache_file or False,
-    )
+    """A fresh Lark parser; `strict` refuses conflicts and terminal collisions.
+
+    It is for checking the grammar: its results are this module's own building
+    blocks. Parse text with :func:`parse_text`.
+    """
+    return _Reader.build(strict=strict, cache_file=cache_file).parser
+
+
+@attrs.frozen
+class _Reader:
+    """A Lark parser and the builder its reductions call.
+
+    The builder holds the state of the parse in progress (the file's path and the
+    problems found so far), so parses take turns under `turn`.
+    """
+
+    parser: lark.Lark
+    builder: _Builder
+    turn: threading.Lock = attrs.field(factory=threading.Lock)
+
+    @classmethod
+    def build(cls, *, strict: bool = False, cache_file: str | None = None) -> _Reader:
+        builder = _Builder()
+        reductions = _Reductions(builder)
+        parser = lark.Lark(
+            grammar_path().read_text(encoding="utf-8"),
+            strict=strict,
+            transformer=reductions,
+            cache=cache_file or False,
+            **_LARK_OPTIONS,
+        )
+        reductions.keywords = _keywords(parser)
+        _check_rules(parser, builder)
+        return cls(parser, builder)
+
+    def read(
+        self, text: str, offset: int = 0
+    ) -> tuple[list[ast.Declaration], list[Diagnostic]]:
+        """The declarations in `text` and the problems with their literals.
+
+        `offset` is where `text` starts in its file; every span is moved by it.
+        """
+        self.builder.base = offset
+        self.builder.problems = []
+        built: Any = self.parser.parse(text)
+        declarations: list[ast.Declaration] = built.value
+        return declarations, self.builder.problems
 
 
 @cache
-def parser() -> lark.Lark:
-    """The shared parser, loaded from a cache file keyed by the grammar's hash."""
-    text = grammar_path().read_bytes()
-    digest = hashlib.sha256(text + lark.__version__.encode()).hexdigest()[:16]
+def _reader() -> _Reader:
+    """The shared reader; its grammar tables come from a cache keyed by hash."""
+    versions = f"{lark.__version__}{_LARK_OPTIONS}".encode()
+    key = grammar_path().read_bytes() + versions
+    digest = hashlib.sha256(key).hexdigest()[:16]
     folder = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     cache_file = Path(folder) / "seqdsl" / f"grammar-{digest}.cache"
     try:
@@ -96,10 +148,10 @@ def parser() -> lark.Lark:
     except OSError:
         cache_file = Path(tempfile.gettempdir()) / f"seqdsl-grammar-{digest}.cache"
     try:
-        return build_parser(cache_file=str(cache_file))
+        return _Reader.build(cache_file=str(cache_file))
     except OSError:
         log.debug("grammar cache at %s not usable; building in memory", cache_file)
-        return build_parser()
+        return _Reader.build()
 
 
 def parse_file(path: Path, display: str | None = None) -> ParseResult:
@@ -146,8 +198,8 @@ def parse_text(text: str, path: str = "<text>") -> ParseResult:
 def _no_gc() -> Iterator[None]:
     """Pause the cycle collector while parsing.
 
-    Parse trees hold no cycles, and the collector's passes over the growing tree
-    doubled the parse time of large files (measured on 30k lines).
+    The AST holds no cycles, and the collector's passes over the growing set of
+    nodes added a fifth to the parse time of large files (20k and 100k lines).
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -169,24 +221,44 @@ def _parse_chunks(
     text: str, path: str
 ) -> tuple[list[ast.Declaration], list[Diagnostic]]:
     """Parse the whole text; after an error, parse each declaration on its own."""
-    try:
-        return _transform(parser().parse(text), text, path)
-    except lark.exceptions.UnexpectedInput as error:
-        first = describe_error(error, text, path, parser())
+    reader = _reader()
+    with reader.turn:
+        reader.builder.path = path
+        try:
+            return reader.read(text)
+        except lark.exceptions.UnexpectedInput as error:
+            first = describe_error(error, text, path, reader.parser)
+        return _recover(reader, text, path, first)
+
+
+def _recover(
+    reader: _Reader, text: str, path: str, first: Diagnostic
+) -> tuple[list[ast.Declaration], list[Diagnostic]]:
+    """Parse each declaration but the one with the first error on its own."""
     declarations: list[ast.Declaration] = []
     problems = [first]
     for start, end in _chunks(text):
         if start <= first.span.start <= end:
             continue
-        chunk = " " * start + text[start:end]
+        # a copy of the declaration, as Lark counts the lines of any text before
+        # a slice it is given, which made recovery quadratic on large files
+        chunk = text[start:end]
         try:
-            found, issues = _transform(parser().parse(chunk), text, path)
+            found, issues = reader.read(chunk, offset=start)
         except lark.exceptions.UnexpectedInput as error:
-            problems.append(describe_error(error, chunk, path, parser()))
+            problem = describe_error(error, chunk, path, reader.parser)
+            problems.append(_moved(problem, start))
             continue
         declarations.extend(found)
         problems.extend(issues)
     return declarations, problems
+
+
+def _moved(problem: Diagnostic, offset: int) -> Diagnostic:
+    span = problem.span
+    return attrs.evolve(
+        problem, span=Span(span.path, span.start + offset, span.end + offset)
+    )
 
 
 def _chunks(text: str) -> Iterator[tuple[int, int]]:
@@ -195,59 +267,78 @@ def _chunks(text: str) -> Iterator[tuple[int, int]]:
         yield start, starts[index + 1] if index + 1 < len(starts) else len(text)
 
 
-def _transform(
-    tree: lark.Tree[Token], text: str, path: str
-) -> tuple[list[ast.Declaration], list[Diagnostic]]:
-    builder = _Builder(path)
-    module = builder.transform(tree)
-    return list(module), builder.problems
-
-
 def _comments(text: str) -> Iterator[Comment]:
     """Find `#` comments outside strings; strings never span lines."""
     offset = 0
     for line in text.splitlines(keepends=True):
-        in_string = escaped = False
-        for index, char in enumerate(line):
-            if escaped:
-                escaped = False
-            elif in_string:
-                escaped = char == "\\"
-                in_string = char != '"'
-            elif char == '"':
-                in_string = True
-            elif char == "#":
-                body = line[index:].rstrip("\r\n")
-                yield Comment(offset + index, body, not line[:index].strip())
-                break
+        index = _comment_start(line) if "#" in line else -1
+        if index >= 0:
+            body = line[index:].rstrip("\r\n")
+            yield Comment(offset + index, body, not line[:index].strip())
         offset += len(line)
+
+
+def _comment_start(line: str) -> int:
+    """Where the comment of a line starts, or -1."""
+    hash_at = line.index("#")
+    quote_at = line.find('"')
+    if quote_at < 0 or hash_at < quote_at:
+        return hash_at  # no string can hide this `#`
+    in_string = escaped = False
+    for index, char in enumerate(line):
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped = char == "\\"
+            in_string = char != '"'
+        elif char == '"':
+            in_string = True
+        elif char == "#":
+            return index
+    return -1
+
+
+#: What the nesting scan stops at outside strings: brackets, strings and comments;
+#: when `not`s could go past the limit, also the next `not`, and after a `not` the
+#: next word, which either adds to the `not`s in a row or ends them.
+_NESTING_MARKS = re.compile(r'["#(){}\[\]]')
+_NESTING_MARKS_OR_NOT = re.compile(r'["#(){}\[\]]|(?<!\w)not(?!\w)')
+_NESTING_MARKS_OR_WORD = re.compile(r'["#(){}\[\]]|\w+')
+#: The rest of a string after its opening quote: it ends with a quote or at the end
+#: of the line, and a backslash takes the next character along, even a newline.
+_STRING_REST = re.compile(r'(?:[^"\\\n]|\\.)*["\n]?', re.DOTALL)
 
 
 def _nesting_error(
     text: str, path: str, comments: tuple[Comment, ...]
 ) -> Diagnostic | None:
-    """Refuse nesting deeper than MAX_NESTING before any recursive stage sees it."""
+    """Refuse nesting deeper than MAX_NESTING before any recursive stage sees it.
+
+    Brackets count, and so do `not`s in a row: any other word resets that count.
+    """
     skip = {c.offset: len(c.text) for c in comments}
+    nots_matter = text.count("not") > MAX_NESTING
     depth = nots = 0
-    index = 0
-    in_string = False
-    while index < len(text):
-        char = text[index]
-        if not in_string and index in skip:
-            index += skip[index]
-            continue
-        if in_string and char == "\\":
-            index += 2  # an escaped character, perhaps a quote
-            continue
-        if char in '"\n':
-            in_string = char == '"' and not in_string  # strings end at the line
-        elif not in_string:
-            if char in "({[":
-                depth += 1
-            elif char in ")}]":
-                depth = max(0, depth - 1)
-            if _word_start(text, index):
-                nots = nots + 1 if _is_word(text, index, "not") else 0
+    position = 0
+    while True:
+        marks = _NESTING_MARKS
+        if nots_matter:
+            marks = _NESTING_MARKS_OR_WORD if nots else _NESTING_MARKS_OR_NOT
+        found = marks.search(text, position)
+        if found is None:
+            return None
+        index, mark = found.start(), found.group()
+        position = found.end()
+        if mark == '"':
+            position = _end_of_string(text, position)
+        elif mark == "#":
+            position = index + skip.get(index, 1)  # a `#` in no comment is a char
+        elif mark in "({[":
+            depth += 1
+        elif mark in ")}]":
+            depth = max(0, depth - 1)
+        elif mark[0].isalpha() or mark[0] == "_":
+            nots = nots + 1 if mark == "not" else 0
         if depth > MAX_NESTING or nots > MAX_NESTING:
             return diagnostic(
                 "E006",
@@ -255,39 +346,181 @@ def _nesting_error(
                 Span(path, index, index + 1),
                 "split the condition into lists and refer to them with `in list`",
             )
-        index += 1
-    return None
 
 
-def _word_start(text: str, index: int) -> bool:
-    """Whether a name starts at `index` (a letter not preceded by a name character)."""
-    if not (text[index].isalpha() or text[index] == "_"):
-        return False
-    return index == 0 or not (text[index - 1].isalnum() or text[index - 1] == "_")
+def _end_of_string(text: str, position: int) -> int:
+    rest = _STRING_REST.match(text, position)
+    return rest.end() if rest is not None else position
 
 
-def _is_word(text: str, index: int, word: str) -> bool:
-    end = index + len(word)
-    follows = text[end : end + 1]
-    return text.startswith(word, index) and not (follows.isalnum() or follows == "_")
+# ---------------------------------------------------------------- reductions
 
 
-# ---------------------------------------------------------------- tree to AST
+class _Built:
+    """A reduced rule on the parser's stack: its value and the text it covers.
+
+    The offsets cover every token of the rule, parentheses included, while a node's
+    span is fixed when it is built: `(a or b)` covers the parentheses, the `Or` in
+    it does not. Both offsets are None for a rule that read no tokens.
+    """
+
+    __slots__ = ("end", "start", "value")
+
+    def __init__(self, value: Any, start: int | None, end: int | None) -> None:
+        self.value = value
+        self.start = start
+        self.end = end
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+#: Builder methods that take the span of their rule before its children.
+_SPANNED: set[str] = set()
+
+#: Rules that take `and`/`or` chains still being read: the chains themselves and
+#: the parentheses around them. Every other rule gets finished nodes.
+_CHAIN_RULES = frozenset({"and_", "or_", "atom", "where_atom"})
+
+
+def _spanned(method: _Method) -> _Method:
+    _SPANNED.add(method.__name__)
+    return method
+
+
+class _Reductions:
+    """The callbacks Lark's parser runs on each reduction, one per rule name.
+
+    Lark looks a callback up by the rule's alias or name, so each builder method
+    gets an attribute of that name here. `keywords` is set once Lark has read the
+    grammar, which it does after taking the callbacks.
+    """
+
+    def __init__(self, builder: _Builder) -> None:
+        self.keywords: frozenset[str] = frozenset()
+        for name in _rule_names():
+            setattr(self, name, self._reduction(builder, name))
+
+    def _reduction(self, builder: _Builder, name: str) -> Callable[[list[Any]], _Built]:
+        method = getattr(builder, name)
+        spanned = name in _SPANNED
+        keeps_chains = name in _CHAIN_RULES
+
+        def reduce(children: list[Any]) -> _Built:
+            start, end = _extent(children)
+            # the builder gets what Lark would keep: no keywords, no punctuation
+            values = []
+            for child in children:
+                if type(child) is _Built:
+                    value = child.value
+                    if type(value) is _Chain and not keeps_chains:
+                        value = value.joined()
+                    values.append(value)
+                elif child.type not in self.keywords:
+                    values.append(child)
+            if not spanned:
+                return _Built(method(values), start, end)
+            return _Built(method(builder._span(start, end), values), start, end)
+
+        return reduce
+
+
+def _extent(children: list[Any]) -> tuple[int | None, int | None]:
+    """Where the children's text starts and ends (None if they read none)."""
+    start = end = None
+    for child in children:
+        start = child.start if type(child) is _Built else child.start_pos
+        if start is not None:
+            break
+    for child in reversed(children):
+        end = child.end if type(child) is _Built else child.end_pos
+        if end is not None:
+            break
+    return start, end
+
+
+def _rule_names() -> list[str]:
+    """Every public method of the builder is named after a grammar rule or alias."""
+    return [name for name in dir(_Builder) if not name.startswith("_")]
+
+
+def _keywords(parser: lark.Lark) -> frozenset[str]:
+    """The terminals written as quoted text in the grammar: keywords, punctuation.
+
+    Every terminal the grammar names is a regular expression, so a plain-text
+    terminal is one the grammar wrote in quotes, which carries no value.
+    """
+    return frozenset(
+        terminal.name
+        for terminal in parser.terminals
+        if isinstance(terminal.pattern, PatternStr)
+    )
+
+
+def _check_rules(parser: lark.Lark, builder: _Builder) -> None:
+    """Refuse a grammar with a rule the builder cannot build.
+
+    Rules that pass their one child on (`?rule`) need no method, and neither do
+    Lark's own `__` rules for repetitions, whose children join their parent's.
+    """
+    reached = {
+        str(rule.alias or rule.origin.name)
+        for rule in parser.rules
+        if rule.alias or not rule.options.expand1 or len(rule.expansion) != 1
+    }
+    missing = sorted(
+        name
+        for name in reached
+        if not name.startswith("_") and not hasattr(builder, name)
+    )
+    if missing:
+        raise RuntimeError(f"internal error: no AST builder for rules {missing}")
+
+
+# ---------------------------------------------------------------- rules to AST
 
 
 def _unquote(token: str) -> str:
-    return re.sub(r"\\(.)", r"\1", token[1:-1])
+    body = token[1:-1]
+    return re.sub(r"\\(.)", r"\1", body) if "\\" in body else body
 
 
-def _span_of(path: str, meta: Meta) -> Span:
-    if getattr(meta, "empty", True):
-        return Span(path, 0, 0)
-    return Span(path, meta.start_pos, meta.end_pos)
+@attrs.frozen
+class _Chain:
+    """An `and` or `or` chain still being read; joined into one node when complete.
+
+    The grammar's chains are left-recursive, so they reduce once per operator.
+    Copying the items into a new node each time made long chains quadratic; a
+    chain instead links to the one before it and is joined once.
+    """
+
+    node: type[ast.And] | type[ast.Or]
+    items: tuple[ast.Condition, ...]
+    before: _Chain | None
+    span: Span
+
+    def joined(self) -> ast.And | ast.Or:
+        parts = []
+        link: _Chain | None = self
+        while link is not None:
+            parts.append(link.items)
+            link = link.before
+        items = tuple(item for part in reversed(parts) for item in part)
+        return self.node(items, span=self.span)
 
 
-def _token_span(path: str, token: Token) -> Span:
-    start = token.start_pos or 0
-    return Span(path, start, token.end_pos or start + len(token))
+def _chain(
+    node: type[ast.And] | type[ast.Or], span: Span, children: list[Any]
+) -> _Chain:
+    """Extend the chain on the left, or start one; chains of a kind flatten."""
+    left, *rest = children
+    before = None
+    if isinstance(left, _Chain) and left.node is node:
+        before, children = left, rest  # the chain so far: linked, not copied
+    items: list[ast.Condition] = []
+    for child in children:
+        value = child.joined() if isinstance(child, _Chain) else child
+        items.extend(value.items if isinstance(value, node) else (value,))
+    return _Chain(node, tuple(items), before, span)
 
 
 _UNITS = {
@@ -371,21 +604,45 @@ def _predicate(op: ast.Op) -> Any:
     return build
 
 
-class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
-    """Turns Lark's tree into AST nodes; invalid literals become diagnostics."""
+class _Builder:
+    """Builds AST nodes from the children of each rule; bad literals become problems.
 
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.path = path
+    Every public method is named after the grammar rule or alias it builds, and
+    gets the rule's children without keywords and punctuation; a `_spanned` one
+    gets the rule's span first.
+    """
+
+    def __init__(self) -> None:
+        self.path = "<text>"
+        self.base = 0  # where the text being read starts in its file
         self.problems: list[Diagnostic] = []
 
-    def _span(self, meta: Meta) -> Span:
-        return _span_of(self.path, meta)
+    def _token_span(self, token: Token) -> Span:
+        start = (token.start_pos or 0) + self.base
+        end = token.end_pos
+        end = end + self.base if end else start + len(token)
+        return Span(self.path, start, end)
+
+    def _span(self, start: int | None, end: int | None) -> Span:
+        """The span of a rule that read the text from `start` to `end`, if any."""
+        if start is None or end is None:
+            return Span(self.path, 0, 0)
+        return Span(self.path, start + self.base, end + self.base)
 
     def _bad_literal(self, token: Token, what: str, hint: str) -> None:
         message = f"`{token}` is not a valid {what}"
-        span = _token_span(self.path, token)
+        span = self._token_span(token)
         self.problems.append(diagnostic("E007", message, span, hint))
+
+    def _whole(self, token: Token) -> int:
+        try:
+            return int(token)
+        except ValueError:  # more digits than Python converts to a number
+            limit = sys.get_int_max_str_digits()
+            message = f"this number has more than {limit} digits"
+            span = self._token_span(token)
+            self.problems.append(diagnostic("E007", message, span))
+            return 0
 
     # -- literals
 
@@ -398,48 +655,48 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
             )
             return dt.time(0, 0)
 
-    def _duration(self, amount: Token, unit: Token, meta: Meta) -> ast.Duration:
+    def _duration(self, amount: Token, unit: Token, span: Span) -> ast.Duration:
         words = " ".join(str(unit).split())
         kind = _UNITS[words.removesuffix("s")]
-        return ast.Duration(int(amount), kind, span=self._span(meta))
+        return ast.Duration(self._whole(amount), kind, span=span)
 
-    @v_args(meta=True)
-    def duration(self, meta: Meta, children: list[Token]) -> ast.Duration:
-        return self._duration(children[0], children[1], meta)
+    @_spanned
+    def duration(self, span: Span, children: list[Token]) -> ast.Duration:
+        return self._duration(children[0], children[1], span)
 
-    @v_args(meta=True)
-    def string_value(self, meta: Meta, children: list[Token]) -> ast.StringValue:
-        return ast.StringValue(_unquote(children[0]), span=self._span(meta))
+    @_spanned
+    def string_value(self, span: Span, children: list[Token]) -> ast.StringValue:
+        return ast.StringValue(_unquote(children[0]), span=span)
 
-    @v_args(meta=True)
-    def number_value(self, meta: Meta, children: list[Token]) -> ast.NumberValue:
-        return ast.NumberValue(str(children[0]), span=self._span(meta))
+    @_spanned
+    def number_value(self, span: Span, children: list[Token]) -> ast.NumberValue:
+        return ast.NumberValue(str(children[0]), span=span)
 
-    @v_args(meta=True)
-    def bool_value(self, meta: Meta, children: list[Token]) -> ast.BoolValue:
-        return ast.BoolValue(children[0] == "true", span=self._span(meta))
+    @_spanned
+    def bool_value(self, span: Span, children: list[Token]) -> ast.BoolValue:
+        return ast.BoolValue(children[0] == "true", span=span)
 
-    @v_args(meta=True)
-    def word_value(self, meta: Meta, children: list[Token]) -> ast.WordValue:
-        return ast.WordValue(str(children[0]), span=self._span(meta))
+    @_spanned
+    def word_value(self, span: Span, children: list[Token]) -> ast.WordValue:
+        return ast.WordValue(str(children[0]), span=span)
 
-    @v_args(meta=True)
-    def date_value(self, meta: Meta, children: list[Token]) -> ast.DateValue:
+    @_spanned
+    def date_value(self, span: Span, children: list[Token]) -> ast.DateValue:
         try:
             value = dt.date.fromisoformat(str(children[0]))
         except ValueError:
             self._bad_literal(children[0], "date", "write dates as YYYY-MM-DD")
             value = dt.date(1970, 1, 1)
-        return ast.DateValue(value, span=self._span(meta))
+        return ast.DateValue(value, span=span)
 
-    @v_args(meta=True)
-    def datetime_value(self, meta: Meta, children: list[Token]) -> ast.DateTimeValue:
+    @_spanned
+    def datetime_value(self, span: Span, children: list[Token]) -> ast.DateTimeValue:
         text = str(children[0])
         try:
             dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             self._bad_literal(children[0], "date and time", "write YYYY-MM-DD HH:MM")
-        return ast.DateTimeValue(text, span=self._span(meta))
+        return ast.DateTimeValue(text, span=span)
 
     def value_list(self, children: list[Any]) -> list[ast.Value]:
         return [child for child in children if child is not None]
@@ -450,28 +707,28 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
 
     # -- schema
 
-    @v_args(meta=True)
-    def object_decl(self, meta: Meta, children: list[Any]) -> ast.ObjectDecl:
+    @_spanned
+    def object_decl(self, span: Span, children: list[Any]) -> ast.ObjectDecl:
         name, *properties = children
         return ast.ObjectDecl(
             str(name),
             tuple(properties),
-            span=self._span(meta),
-            name_span=_token_span(self.path, name),
+            span=span,
+            name_span=self._token_span(name),
         )
 
-    @v_args(meta=True)
-    def event_decl(self, meta: Meta, children: list[Any]) -> ast.EventDecl:
+    @_spanned
+    def event_decl(self, span: Span, children: list[Any]) -> ast.EventDecl:
         name, *fields = children
         return ast.EventDecl(
             str(name),
             tuple(fields),
-            span=self._span(meta),
-            name_span=_token_span(self.path, name),
+            span=span,
+            name_span=self._token_span(name),
         )
 
-    @v_args(meta=True)
-    def property_decl(self, meta: Meta, children: list[Any]) -> ast.PropertyDecl:
+    @_spanned
+    def property_decl(self, span: Span, children: list[Any]) -> ast.PropertyDecl:
         name, type_expr, *flags = children
         labels = [value for kind, value in flags if kind == "label"]
         return ast.PropertyDecl(
@@ -479,7 +736,7 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
             type_expr,
             label=labels[-1] if labels else None,
             deprecated=any(kind == "deprecated" for kind, _ in flags),
-            span=self._span(meta),
+            span=span,
         )
 
     def label_flag(self, children: list[Token]) -> tuple[str, str]:
@@ -488,32 +745,32 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
     def deprecated_flag(self, children: list[Token]) -> tuple[str, str]:
         return ("deprecated", "")
 
-    @v_args(meta=True)
-    def scalar_type(self, meta: Meta, children: list[Token]) -> ast.TypeExpr:
-        return ast.TypeExpr(str(children[0]), span=self._span(meta))
+    @_spanned
+    def scalar_type(self, span: Span, children: list[Token]) -> ast.TypeExpr:
+        return ast.TypeExpr(str(children[0]), span=span)
 
-    @v_args(meta=True)
-    def enum_type(self, meta: Meta, children: list[Any]) -> ast.TypeExpr:
+    @_spanned
+    def enum_type(self, span: Span, children: list[Any]) -> ast.TypeExpr:
         options = children[0]
         ordered = len(children) > 1 and children[1] is not None
-        return ast.TypeExpr("enum", options, ordered, span=self._span(meta))
+        return ast.TypeExpr("enum", options, ordered, span=span)
 
-    @v_args(meta=True)
-    def set_type(self, meta: Meta, children: list[Any]) -> ast.TypeExpr:
-        return ast.TypeExpr("set", children[0], span=self._span(meta))
+    @_spanned
+    def set_type(self, span: Span, children: list[Any]) -> ast.TypeExpr:
+        return ast.TypeExpr("set", children[0], span=span)
 
     def options(self, children: list[Any]) -> tuple[ast.OptionDecl, ...]:
         return tuple(child for child in children if child is not None)
 
-    @v_args(meta=True)
-    def option(self, meta: Meta, children: list[Any]) -> ast.OptionDecl:
+    @_spanned
+    def option(self, span: Span, children: list[Any]) -> ast.OptionDecl:
         label = _unquote(children[1]) if len(children) > 1 and children[1] else None
-        return ast.OptionDecl(children[0], label, span=self._span(meta))
+        return ast.OptionDecl(children[0], label, span=span)
 
     # -- lists
 
-    @v_args(meta=True)
-    def list_decl(self, meta: Meta, children: list[Any]) -> ast.ListDecl:
+    @_spanned
+    def list_decl(self, span: Span, children: list[Any]) -> ast.ListDecl:
         name, kind, *rest = children
         on = next((c for c in rest if isinstance(c, Token)), None)
         body = next(
@@ -524,8 +781,8 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
             ast.ListKind(str(kind)),
             str(on) if on is not None else None,
             body,
-            span=self._span(meta),
-            name_span=_token_span(self.path, name),
+            span=span,
+            name_span=self._token_span(name),
         )
 
     def on_object(self, children: list[Token]) -> Token:
@@ -536,54 +793,54 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
 
     # -- conditions
 
-    @v_args(meta=True)
-    def or_(self, meta: Meta, children: list[Any]) -> ast.Or:
-        items: list[ast.Condition] = []
-        for child in children:
-            items.extend(child.items if isinstance(child, ast.Or) else (child,))
-        return ast.Or(tuple(items), span=self._span(meta))
+    @_spanned
+    def or_(self, span: Span, children: list[Any]) -> _Chain:
+        return _chain(ast.Or, span, children)
 
-    @v_args(meta=True)
-    def and_(self, meta: Meta, children: list[Any]) -> ast.And:
-        items: list[ast.Condition] = []
-        for child in children:
-            items.extend(child.items if isinstance(child, ast.And) else (child,))
-        return ast.And(tuple(items), span=self._span(meta))
+    @_spanned
+    def and_(self, span: Span, children: list[Any]) -> _Chain:
+        return _chain(ast.And, span, children)
 
-    @v_args(meta=True)
-    def not_(self, meta: Meta, children: list[Any]) -> ast.Not:
-        return ast.Not(children[0], span=self._span(meta))
+    def atom(self, children: list[Any]) -> Any:
+        """`(condition)`: the condition keeps its span, inside the parentheses."""
+        return children[0]
 
-    @v_args(meta=True)
-    def in_list(self, meta: Meta, children: list[Token]) -> ast.InList:
-        return ast.InList(_unquote(children[0]), span=self._span(meta))
+    where_atom = atom
 
-    @v_args(meta=True)
-    def quantified(self, meta: Meta, children: list[Any]) -> ast.Quantified:
+    @_spanned
+    def not_(self, span: Span, children: list[Any]) -> ast.Not:
+        return ast.Not(children[0], span=span)
+
+    @_spanned
+    def in_list(self, span: Span, children: list[Token]) -> ast.InList:
+        return ast.InList(_unquote(children[0]), span=span)
+
+    @_spanned
+    def quantified(self, span: Span, children: list[Any]) -> ast.Quantified:
         word, name, where = children
         quantifier = ast.Quantifier(str(word))
-        return ast.Quantified(quantifier, str(name), where, span=self._span(meta))
+        return ast.Quantified(quantifier, str(name), where, span=span)
 
-    @v_args(meta=True)
-    def at_least_quantified(self, meta: Meta, children: list[Any]) -> ast.Quantified:
+    @_spanned
+    def at_least_quantified(self, span: Span, children: list[Any]) -> ast.Quantified:
         times, name, where = children
         return ast.Quantified(
             ast.Quantifier.AT_LEAST,
             str(name),
             where,
-            times=int(times),
-            span=self._span(meta),
+            times=self._whole(times),
+            span=span,
         )
 
-    @v_args(meta=True)
-    def had_open(self, meta: Meta, children: list[Any]) -> ast.Had:
-        return self._had(meta, children)
+    @_spanned
+    def had_open(self, span: Span, children: list[Any]) -> ast.Had:
+        return self._had(span, children)
 
-    @v_args(meta=True)
-    def had_closed(self, meta: Meta, children: list[Any]) -> ast.Had:
-        return self._had(meta, children)
+    @_spanned
+    def had_closed(self, span: Span, children: list[Any]) -> ast.Had:
+        return self._had(span, children)
 
-    def _had(self, meta: Meta, children: list[Any]) -> ast.Had:
+    def _had(self, span: Span, children: list[Any]) -> ast.Had:
         negated = False
         event = ""
         count = where = window = None
@@ -598,57 +855,57 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
                 window = child
             elif child is not None:
                 where = child
-        return ast.Had(event, negated, count, where, window, span=self._span(meta))
+        return ast.Had(event, negated, count, where, window, span=span)
 
     def _count(
-        self, kind: ast.CountKind, meta: Meta, children: list[Token]
+        self, kind: ast.CountKind, span: Span, children: list[Token]
     ) -> ast.Count:
-        return ast.Count(kind, int(children[0]), span=self._span(meta))
+        return ast.Count(kind, self._whole(children[0]), span=span)
 
-    @v_args(meta=True)
-    def at_least(self, meta: Meta, children: list[Token]) -> ast.Count:
-        return self._count(ast.CountKind.AT_LEAST, meta, children)
+    @_spanned
+    def at_least(self, span: Span, children: list[Token]) -> ast.Count:
+        return self._count(ast.CountKind.AT_LEAST, span, children)
 
-    @v_args(meta=True)
-    def at_most(self, meta: Meta, children: list[Token]) -> ast.Count:
-        return self._count(ast.CountKind.AT_MOST, meta, children)
+    @_spanned
+    def at_most(self, span: Span, children: list[Token]) -> ast.Count:
+        return self._count(ast.CountKind.AT_MOST, span, children)
 
-    @v_args(meta=True)
-    def exactly(self, meta: Meta, children: list[Token]) -> ast.Count:
-        return self._count(ast.CountKind.EXACTLY, meta, children)
+    @_spanned
+    def exactly(self, span: Span, children: list[Token]) -> ast.Count:
+        return self._count(ast.CountKind.EXACTLY, span, children)
 
-    @v_args(meta=True)
-    def window_last(self, meta: Meta, children: list[Any]) -> ast.LastWindow:
-        return ast.LastWindow(children[0], span=self._span(meta))
+    @_spanned
+    def window_last(self, span: Span, children: list[Any]) -> ast.LastWindow:
+        return ast.LastWindow(children[0], span=span)
 
-    @v_args(meta=True)
-    def window_enrolled(self, meta: Meta, children: list[Any]) -> ast.SinceEnrolled:
-        return ast.SinceEnrolled(span=self._span(meta))
+    @_spanned
+    def window_enrolled(self, span: Span, children: list[Any]) -> ast.SinceEnrolled:
+        return ast.SinceEnrolled(span=span)
 
-    @v_args(meta=True)
-    def property_condition(self, meta: Meta, children: list[Any]) -> ast.PropertyTest:
+    @_spanned
+    def property_condition(self, span: Span, children: list[Any]) -> ast.PropertyTest:
         ref, predicate = children
         return ast.PropertyTest(
             ref,
             predicate.op,
             predicate.values,
             predicate.duration,
-            span=self._span(meta),
+            span=span,
         )
 
-    @v_args(meta=True)
-    def ref(self, meta: Meta, children: list[Token]) -> ast.Ref:
+    @_spanned
+    def ref(self, span: Span, children: list[Token]) -> ast.Ref:
         if len(children) == 2 and children[1] is not None:
-            return ast.Ref(str(children[1]), str(children[0]), span=self._span(meta))
-        return ast.Ref(str(children[0]), span=self._span(meta))
+            return ast.Ref(str(children[1]), str(children[0]), span=span)
+        return ast.Ref(str(children[0]), span=span)
 
     def compare(self, children: list[Any]) -> _Predicate:
         return _Predicate(_COMPARATORS[str(children[0])], (children[1],), None)
 
     # -- workflows
 
-    @v_args(meta=True)
-    def workflow_decl(self, meta: Meta, children: list[Any]) -> ast.WorkflowDecl:
+    @_spanned
+    def workflow_decl(self, span: Span, children: list[Any]) -> ast.WorkflowDecl:
         name, on, *items = children
         clauses = tuple(
             i
@@ -665,112 +922,112 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
             str(on),
             clauses,
             body,
-            span=self._span(meta),
-            name_span=_token_span(self.path, name),
+            span=span,
+            name_span=self._token_span(name),
         )
 
     def _trigger(
-        self, kind: ast.TriggerKind, meta: Meta, children: list[Any]
+        self, kind: ast.TriggerKind, span: Span, children: list[Any]
     ) -> ast.Trigger:
-        return ast.Trigger(kind, children[0], span=self._span(meta))
+        return ast.Trigger(kind, children[0], span=span)
 
-    @v_args(meta=True)
-    def enroll_when(self, meta: Meta, children: list[Any]) -> ast.Trigger:
-        return self._trigger(ast.TriggerKind.ENROLL, meta, children)
+    @_spanned
+    def enroll_when(self, span: Span, children: list[Any]) -> ast.Trigger:
+        return self._trigger(ast.TriggerKind.ENROLL, span, children)
 
-    @v_args(meta=True)
-    def reenroll_when(self, meta: Meta, children: list[Any]) -> ast.Trigger:
-        return self._trigger(ast.TriggerKind.REENROLL, meta, children)
+    @_spanned
+    def reenroll_when(self, span: Span, children: list[Any]) -> ast.Trigger:
+        return self._trigger(ast.TriggerKind.REENROLL, span, children)
 
-    @v_args(meta=True)
-    def goal(self, meta: Meta, children: list[Any]) -> ast.Trigger:
-        return self._trigger(ast.TriggerKind.GOAL, meta, children)
+    @_spanned
+    def goal(self, span: Span, children: list[Any]) -> ast.Trigger:
+        return self._trigger(ast.TriggerKind.GOAL, span, children)
 
-    @v_args(meta=True)
-    def suppress_when(self, meta: Meta, children: list[Any]) -> ast.Trigger:
-        return self._trigger(ast.TriggerKind.SUPPRESS, meta, children)
+    @_spanned
+    def suppress_when(self, span: Span, children: list[Any]) -> ast.Trigger:
+        return self._trigger(ast.TriggerKind.SUPPRESS, span, children)
 
-    @v_args(meta=True)
-    def unenroll_when(self, meta: Meta, children: list[Any]) -> ast.Trigger:
-        return self._trigger(ast.TriggerKind.UNENROLL, meta, children)
+    @_spanned
+    def unenroll_when(self, span: Span, children: list[Any]) -> ast.Trigger:
+        return self._trigger(ast.TriggerKind.UNENROLL, span, children)
 
-    @v_args(meta=True)
-    def existing(self, meta: Meta, children: list[Token]) -> ast.Existing:
-        return ast.Existing(children[0] == "skip", span=self._span(meta))
+    @_spanned
+    def existing(self, span: Span, children: list[Token]) -> ast.Existing:
+        return ast.Existing(children[0] == "skip", span=span)
 
-    @v_args(meta=True)
-    def run_window(self, meta: Meta, children: list[Token]) -> ast.RunWindow:
+    @_spanned
+    def run_window(self, span: Span, children: list[Token]) -> ast.RunWindow:
         days, start, end = children
         return ast.RunWindow(
             _DAY_RULES[" ".join(days.split())],
             self._time(start),
             self._time(end),
-            span=self._span(meta),
+            span=span,
         )
 
     def block(self, children: list[Any]) -> tuple[Any, ...]:
         return tuple(children)
 
-    @v_args(meta=True)
-    def if_branch(self, meta: Meta, children: list[Any]) -> ast.If:
+    @_spanned
+    def if_branch(self, span: Span, children: list[Any]) -> ast.If:
         condition, body, *rest = children
-        arms = [ast.IfArm(condition, body, span=self._span(meta))]
+        arms = [ast.IfArm(condition, body, span=span)]
         otherwise = None
         for item in rest:
             if isinstance(item, ast.IfArm):
                 arms.append(item)
             elif item is not None:
                 otherwise = item[1]
-        return ast.If(tuple(arms), otherwise, span=self._span(meta))
+        return ast.If(tuple(arms), otherwise, span=span)
 
-    @v_args(meta=True)
-    def else_if(self, meta: Meta, children: list[Any]) -> ast.IfArm:
-        return ast.IfArm(children[0], children[1], span=self._span(meta))
+    @_spanned
+    def else_if(self, span: Span, children: list[Any]) -> ast.IfArm:
+        return ast.IfArm(children[0], children[1], span=span)
 
     def else_block(self, children: list[Any]) -> tuple[str, tuple[Any, ...]]:
         return ("else", children[0])
 
-    @v_args(meta=True)
-    def branch_on(self, meta: Meta, children: list[Any]) -> ast.BranchOn:
+    @_spanned
+    def branch_on(self, span: Span, children: list[Any]) -> ast.BranchOn:
         ref, *rest = children
         arms = tuple(item for item in rest if isinstance(item, ast.BranchArm))
         others = [item[1] for item in rest if isinstance(item, tuple)]
         otherwise = others[0] if others else None
-        return ast.BranchOn(ref, arms, otherwise, span=self._span(meta))
+        return ast.BranchOn(ref, arms, otherwise, span=span)
 
-    @v_args(meta=True)
-    def branch_arm(self, meta: Meta, children: list[Any]) -> ast.BranchArm:
+    @_spanned
+    def branch_arm(self, span: Span, children: list[Any]) -> ast.BranchArm:
         values, body = children
         values = tuple(values) if isinstance(values, list) else (values,)
-        return ast.BranchArm(values, body, span=self._span(meta))
+        return ast.BranchArm(values, body, span=span)
 
     def branch_else(self, children: list[Any]) -> tuple[str, tuple[Any, ...]]:
         return ("else", children[0])
 
-    @v_args(meta=True)
-    def split(self, meta: Meta, children: list[Any]) -> ast.Split:
-        return ast.Split(tuple(children), span=self._span(meta))
+    @_spanned
+    def split(self, span: Span, children: list[Any]) -> ast.Split:
+        return ast.Split(tuple(children), span=span)
 
-    @v_args(meta=True)
-    def split_arm(self, meta: Meta, children: list[Any]) -> ast.SplitArm:
-        return ast.SplitArm(str(children[0]), children[1], span=self._span(meta))
+    @_spanned
+    def split_arm(self, span: Span, children: list[Any]) -> ast.SplitArm:
+        return ast.SplitArm(str(children[0]), children[1], span=span)
 
-    @v_args(meta=True)
-    def wait_for(self, meta: Meta, children: list[Any]) -> ast.WaitFor:
-        return ast.WaitFor(children[0], span=self._span(meta))
+    @_spanned
+    def wait_for(self, span: Span, children: list[Any]) -> ast.WaitFor:
+        return ast.WaitFor(children[0], span=span)
 
-    @v_args(meta=True)
-    def wait_until_date(self, meta: Meta, children: list[Any]) -> ast.WaitUntilDate:
+    @_spanned
+    def wait_until_date(self, span: Span, children: list[Any]) -> ast.WaitUntilDate:
         name, *rest = children
         offset = next((c for c in rest if isinstance(c, tuple)), None)
         at = next((c for c in rest if isinstance(c, dt.time)), None)
-        ref = ast.Ref(str(name), span=_token_span(self.path, name))
+        ref = ast.Ref(str(name), span=self._token_span(name))
         return ast.WaitUntilDate(
             ref,
             offset[1] if offset else None,
             before=bool(offset and offset[0] == "minus"),
             at=at,
-            span=self._span(meta),
+            span=span,
         )
 
     def offset(self, children: list[Any]) -> tuple[str, ast.Duration]:
@@ -779,65 +1036,63 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
     def at_time(self, children: list[Token]) -> dt.time:
         return self._time(children[0])
 
-    @v_args(meta=True)
+    @_spanned
     def wait_until_weekday(
-        self, meta: Meta, children: list[Token]
+        self, span: Span, children: list[Token]
     ) -> ast.WaitUntilWeekday:
         day, time = children
         weekday = [*_WEEKDAYS, "sunday"].index(str(day))
-        return ast.WaitUntilWeekday(weekday, self._time(time), span=self._span(meta))
+        return ast.WaitUntilWeekday(weekday, self._time(time), span=span)
 
-    @v_args(meta=True)
-    def wait_until_event(self, meta: Meta, children: list[Any]) -> ast.WaitUntilEvent:
+    @_spanned
+    def wait_until_event(self, span: Span, children: list[Any]) -> ast.WaitUntilEvent:
         name, *rest = children
         where = rest[0] if len(rest) == 2 else None
-        return ast.WaitUntilEvent(str(name), where, rest[-1], span=self._span(meta))
+        return ast.WaitUntilEvent(str(name), where, rest[-1], span=span)
 
     # -- actions
 
-    @v_args(meta=True)
+    @_spanned
     def enroll_in_sequence(
-        self, meta: Meta, children: list[Any]
+        self, span: Span, children: list[Any]
     ) -> ast.EnrollInSequence:
         name, *rest = children
         sender = next((c for c in rest if isinstance(c, ast.Sender)), None)
         start = next((c for c in rest if isinstance(c, ast.StartAt | ast.Resume)), None)
-        return ast.EnrollInSequence(
-            _unquote(name), sender, start, span=self._span(meta)
-        )
+        return ast.EnrollInSequence(_unquote(name), sender, start, span=span)
 
-    @v_args(meta=True)
+    @_spanned
     def unenroll_from_sequence(
-        self, meta: Meta, children: list[Any]
+        self, span: Span, children: list[Any]
     ) -> ast.UnenrollFromSequence:
         name = children[0] if children else None
         sequence = _unquote(name) if name is not None else None
-        return ast.UnenrollFromSequence(sequence, span=self._span(meta))
+        return ast.UnenrollFromSequence(sequence, span=span)
 
-    @v_args(meta=True)
+    @_spanned
     def enroll_in_workflow(
-        self, meta: Meta, children: list[Token]
+        self, span: Span, children: list[Token]
     ) -> ast.EnrollInWorkflow:
-        return ast.EnrollInWorkflow(_unquote(children[0]), span=self._span(meta))
+        return ast.EnrollInWorkflow(_unquote(children[0]), span=span)
 
-    @v_args(meta=True)
-    def set_property(self, meta: Meta, children: list[Any]) -> ast.SetProperty:
-        return ast.SetProperty(children[0], children[1], span=self._span(meta))
+    @_spanned
+    def set_property(self, span: Span, children: list[Any]) -> ast.SetProperty:
+        return ast.SetProperty(children[0], children[1], span=span)
 
-    @v_args(meta=True)
-    def clear_property(self, meta: Meta, children: list[Any]) -> ast.ClearProperty:
-        return ast.ClearProperty(children[0], span=self._span(meta))
+    @_spanned
+    def clear_property(self, span: Span, children: list[Any]) -> ast.ClearProperty:
+        return ast.ClearProperty(children[0], span=span)
 
-    @v_args(meta=True)
-    def add_to_list(self, meta: Meta, children: list[Token]) -> ast.AddToList:
-        return ast.AddToList(_unquote(children[0]), span=self._span(meta))
+    @_spanned
+    def add_to_list(self, span: Span, children: list[Token]) -> ast.AddToList:
+        return ast.AddToList(_unquote(children[0]), span=span)
 
-    @v_args(meta=True)
-    def remove_from_list(self, meta: Meta, children: list[Token]) -> ast.RemoveFromList:
-        return ast.RemoveFromList(_unquote(children[0]), span=self._span(meta))
+    @_spanned
+    def remove_from_list(self, span: Span, children: list[Token]) -> ast.RemoveFromList:
+        return ast.RemoveFromList(_unquote(children[0]), span=span)
 
-    @v_args(meta=True)
-    def create_task(self, meta: Meta, children: list[Any]) -> ast.CreateTask:
+    @_spanned
+    def create_task(self, span: Span, children: list[Any]) -> ast.CreateTask:
         title, *rest = children
         assignee = next((c for c in rest if isinstance(c, tuple)), None)
         due = next((c for c in rest if isinstance(c, ast.Duration)), None)
@@ -846,7 +1101,7 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
             user=assignee[1] if assignee and assignee[0] == "user" else None,
             for_owner=bool(assignee and assignee[0] == "owner"),
             due=due,
-            span=self._span(meta),
+            span=span,
         )
 
     def assign_owner(self, children: list[Any]) -> tuple[str, str]:
@@ -859,70 +1114,70 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
         duration: ast.Duration = children[0]
         return duration
 
-    @v_args(meta=True)
-    def rotate_owner(self, meta: Meta, children: list[Any]) -> ast.RotateOwner:
-        return ast.RotateOwner(children[0], span=self._span(meta))
+    @_spanned
+    def rotate_owner(self, span: Span, children: list[Any]) -> ast.RotateOwner:
+        return ast.RotateOwner(children[0], span=span)
 
     def user_list(self, children: list[Token]) -> tuple[str, ...]:
         return tuple(_unquote(child) for child in children if child is not None)
 
-    @v_args(meta=True)
-    def sender_owner(self, meta: Meta, children: list[Any]) -> ast.Sender:
-        return ast.Sender(ast.SenderKind.OWNER, span=self._span(meta))
+    @_spanned
+    def sender_owner(self, span: Span, children: list[Any]) -> ast.Sender:
+        return ast.Sender(ast.SenderKind.OWNER, span=span)
 
-    @v_args(meta=True)
-    def sender_user(self, meta: Meta, children: list[Token]) -> ast.Sender:
+    @_spanned
+    def sender_user(self, span: Span, children: list[Token]) -> ast.Sender:
         users = (_unquote(children[0]),)
-        return ast.Sender(ast.SenderKind.USER, users, span=self._span(meta))
+        return ast.Sender(ast.SenderKind.USER, users, span=span)
 
-    @v_args(meta=True)
-    def sender_rotation(self, meta: Meta, children: list[Any]) -> ast.Sender:
-        return ast.Sender(ast.SenderKind.ROTATION, children[0], span=self._span(meta))
+    @_spanned
+    def sender_rotation(self, span: Span, children: list[Any]) -> ast.Sender:
+        return ast.Sender(ast.SenderKind.ROTATION, children[0], span=span)
 
-    @v_args(meta=True)
-    def start_at(self, meta: Meta, children: list[Token]) -> ast.StartAt:
-        return ast.StartAt(_unquote(children[0]), span=self._span(meta))
+    @_spanned
+    def start_at(self, span: Span, children: list[Token]) -> ast.StartAt:
+        return ast.StartAt(_unquote(children[0]), span=span)
 
-    @v_args(meta=True)
-    def resume(self, meta: Meta, children: list[Any]) -> ast.Resume:
-        return ast.Resume(span=self._span(meta))
+    @_spanned
+    def resume(self, span: Span, children: list[Any]) -> ast.Resume:
+        return ast.Resume(span=span)
 
     # -- sequences
 
-    @v_args(meta=True)
-    def sequence_decl(self, meta: Meta, children: list[Any]) -> ast.SequenceDecl:
+    @_spanned
+    def sequence_decl(self, span: Span, children: list[Any]) -> ast.SequenceDecl:
         name, *items = children
         return ast.SequenceDecl(
             _unquote(name),
             tuple(items),
-            span=self._span(meta),
-            name_span=_token_span(self.path, name),
+            span=span,
+            name_span=self._token_span(name),
         )
 
-    @v_args(meta=True)
-    def send_window(self, meta: Meta, children: list[Any]) -> ast.SendWindow:
+    @_spanned
+    def send_window(self, span: Span, children: list[Any]) -> ast.SendWindow:
         start, end, *zone = children
         contact_zone = not zone or zone[0] is None or zone[0] == "contact"
         return ast.SendWindow(
-            self._time(start), self._time(end), contact_zone, span=self._span(meta)
+            self._time(start), self._time(end), contact_zone, span=span
         )
 
     def zone_choice(self, children: list[Token]) -> str:
         return str(children[0])
 
-    @v_args(meta=True)
-    def follow_up(self, meta: Meta, children: list[Token]) -> ast.FollowUp:
+    @_spanned
+    def follow_up(self, span: Span, children: list[Token]) -> ast.FollowUp:
         days = _DAY_RULES[" ".join(children[0].split())]
-        return ast.FollowUp(days, span=self._span(meta))
+        return ast.FollowUp(days, span=span)
 
-    @v_args(meta=True)
-    def limit(self, meta: Meta, children: list[Token]) -> ast.Limit:
+    @_spanned
+    def limit(self, span: Span, children: list[Token]) -> ast.Limit:
         kind = ast.LimitKind(str(children[1]))
-        return ast.Limit(int(children[0]), kind, span=self._span(meta))
+        return ast.Limit(self._whole(children[0]), kind, span=span)
 
-    @v_args(meta=True)
-    def auto_unenroll(self, meta: Meta, children: list[Any]) -> ast.AutoUnenroll:
-        return ast.AutoUnenroll(tuple(children), span=self._span(meta))
+    @_spanned
+    def auto_unenroll(self, span: Span, children: list[Any]) -> ast.AutoUnenroll:
+        return ast.AutoUnenroll(tuple(children), span=span)
 
     def exit_replied(self, children: list[Any]) -> ast.ExitReason:
         return ast.ExitReason.REPLIED
@@ -939,12 +1194,12 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
     def exit_company_replied(self, children: list[Any]) -> ast.ExitReason:
         return ast.ExitReason.COMPANY_REPLIED
 
-    @v_args(meta=True)
-    def queue(self, meta: Meta, children: list[Any]) -> ast.QueueIfEnrolled:
-        return ast.QueueIfEnrolled(span=self._span(meta))
+    @_spanned
+    def queue(self, span: Span, children: list[Any]) -> ast.QueueIfEnrolled:
+        return ast.QueueIfEnrolled(span=span)
 
-    @v_args(meta=True)
-    def step(self, meta: Meta, children: list[Any]) -> ast.Step:
+    @_spanned
+    def step(self, span: Span, children: list[Any]) -> ast.Step:
         name, *rest = children
         delay = next((c for c in rest if isinstance(c, ast.Duration)), None)
         kind, content, flag = rest[-1]
@@ -955,8 +1210,8 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
             delay,
             in_thread=flag and kind is ast.StepKind.EMAIL,
             until_completed=flag and kind is not ast.StepKind.EMAIL,
-            span=self._span(meta),
-            name_span=_token_span(self.path, name),
+            span=span,
+            name_span=self._token_span(name),
         )
 
     def step_delay(self, children: list[Any]) -> ast.Duration:
@@ -976,8 +1231,8 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
     def task_step(self, children: list[Any]) -> tuple[Any, ...]:
         return self._step_kind(ast.StepKind.TASK, children)
 
-    @v_args(meta=True)
-    def list_enrollment(self, meta: Meta, children: list[Any]) -> ast.ListEnrollment:
+    @_spanned
+    def list_enrollment(self, span: Span, children: list[Any]) -> ast.ListEnrollment:
         list_name, sequence, *rest = children
         sender = next((c for c in rest if isinstance(c, ast.Sender)), None)
         start = next((c for c in rest if isinstance(c, ast.StartAt | ast.Resume)), None)
@@ -986,7 +1241,7 @@ class _Builder(Transformer_NonRecursive):  # type: ignore[type-arg]
             _unquote(sequence),
             sender,
             start,
-            span=self._span(meta),
+            span=span,
         )
 
     def start(self, children: list[Any]) -> list[ast.Declaration]:
