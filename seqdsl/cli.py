@@ -473,8 +473,10 @@ def explain(
 ) -> None:
     """Show each condition with RECORD_ID's values and whether it passes.
 
-    With --near-misses (and --list), list the records that fail exactly one
-    top-level condition of the list, grouped by that condition.
+    A static list that has run is decided by the members its first run froze, read
+    from the state file (never written); before its first run, its condition gives
+    a preview. With --near-misses (and --list), list the records that fail exactly
+    one top-level condition of the list, grouped by that condition.
     """
     from seqdsl.report.explain import explain_command
 

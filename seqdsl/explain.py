@@ -6,6 +6,13 @@ least 50"; "2 email_open in the last 14 days, needs at least 3"). It nests like 
 condition: every `and`, `or` and `not` is a step whose children are its parts, and
 a list reference carries the explanation of that list.
 
+A static list is decided by the members its first run froze, not by its
+condition. :func:`read_frozen_lists` reads them, read-only, from the state file
+into the explain connection; :func:`explain_record` then says when the list was
+frozen, whether the record was a member, and what the condition says now, for
+information only. Without a state (the list never ran) the condition decides,
+and the explanation says it is a preview of the first run.
+
 :func:`near_misses` finds, in SQL over the truth of each top-level condition of a
 list, the records that fail exactly one of them: the ones a small change would
 bring in.
@@ -14,8 +21,10 @@ bring in.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,8 +35,18 @@ from seqdsl import plan as p
 from seqdsl.engine import EngineError, Run, StoredLists, get_engine, rule_expr
 from seqdsl.engine.reference import Observation, RecordEvaluator, load_facts
 from seqdsl.engine.sql import cast, col, func, named, negate, select, table
+from seqdsl.runtime import state as st
 
-__all__ = ["Explanation", "Step", "explain_record", "near_misses"]
+__all__ = [
+    "Explanation",
+    "FrozenLists",
+    "Step",
+    "explain_record",
+    "near_misses",
+    "read_frozen_lists",
+]
+
+log = logging.getLogger("seqdsl.explain")
 
 _PASS, _FAIL = "yes", "no"
 
@@ -73,17 +92,31 @@ def explain_record(
     previous_run_at: dt.datetime | None = None,
     enrolled: Mapping[str, str] | None = None,
     stored: StoredLists | None = None,
+    frozen: FrozenLists | None = None,
 ) -> Explanation:
-    """Explain rule `rule_key` for one record, condition by condition."""
+    """Explain rule `rule_key` for one record, condition by condition.
+
+    `frozen` (see :func:`read_frozen_lists`) stands in for `stored`: its members
+    decide the static lists it names, and the words say when they were frozen.
+    """
+    if frozen is not None and stored is not None:
+        raise ValueError("internal error: pass `frozen` or `stored`, not both")
     rule = _rule(plan, rule_key)
+    if frozen is not None:
+        stored = frozen.stored
     run = Run(now, previous_run_at, enrolled or {}, stored)
     facts = load_facts(plan, con, rule.object, run, [record_id]).get(record_id)
     if facts is None:
         raise EngineError(f"no {rule.object} has the id `{record_id}`")
+
     params = plan.resolve(run.now, run.previous_run_at)
     evaluator = RecordEvaluator(plan, run, params, facts)
-    words = _Words(plan, params, evaluator)
-    root = words.step(rule_expr(rule, run))
+    if frozen is None:
+        words = _Words(plan, params, evaluator)
+    else:
+        changes = frozen.changes(con, record_id)
+        words = _Words(plan, params, evaluator, frozen.frozen_at, changes)
+    root = words.rule_step(rule)
     return Explanation(rule_key, record_id, root.passed, root)
 
 
@@ -97,12 +130,26 @@ class _Words:
     """Steps and sentences for one record's evaluation."""
 
     def __init__(
-        self, plan: p.Plan, params: Mapping[str, Any], evaluator: RecordEvaluator
+        self,
+        plan: p.Plan,
+        params: Mapping[str, Any],
+        evaluator: RecordEvaluator,
+        frozen_at: Mapping[str, dt.datetime] | None = None,
+        changes: Mapping[str, tuple[bool, dt.datetime]] | None = None,
     ) -> None:
         self.plan = plan
         self.params = params
         self.evaluator = evaluator
         self.zone = zoneinfo.ZoneInfo(plan.calendar.zone)
+        # static lists: first run per list, and this record's last stored change
+        self.frozen_at = frozen_at or {}
+        self.changes = changes or {}
+
+    def rule_step(self, rule: p.Rule) -> Step:
+        """The top step of a rule; a static list says what decides it."""
+        if rule.kind is p.RuleKind.STATIC_LIST:
+            return self.static(rule)
+        return self.step(rule_expr(rule, self.evaluator.run))
 
     def step(self, expr: p.Expr) -> Step:
         text = self.plan.expr_text(expr)
@@ -112,14 +159,59 @@ class _Words:
             seen = self.evaluator.atom(expr.id)
             return Step(text, passed, self.detail(atom, seen))
         if isinstance(expr, p.RuleRef):
-            inner = self.step(rule_expr(self.plan.rules[expr.key], self.evaluator.run))
-            member = "is a member" if passed else "is not a member"
-            return Step(text, passed, member, (inner,))
+            return self.reference(self.plan.rules[expr.key])
         if isinstance(expr, p.Literal):
             return Step(text, passed)
         items = (expr.item,) if isinstance(expr, p.Not) else expr.items
         children = tuple(self.step(item) for item in items)
         return Step(text, passed, _summary(expr, children), children)
+
+    # -- lists
+
+    def reference(self, rule: p.Rule) -> Step:
+        """`in list "L"`: the membership, with the list's explanation inside."""
+        if rule.kind is p.RuleKind.STATIC_LIST:
+            return self.static(rule)
+        passed = self.evaluator.rule(rule.key)
+        inner = self.step(rule_expr(rule, self.evaluator.run))
+        text = self.plan.expr_text(p.RuleRef(rule.key))
+        member = "is a member" if passed else "is not a member"
+        return Step(text, passed, member, (inner,))
+
+    def static(self, rule: p.Rule) -> Step:
+        """A static list: once frozen its stored members decide, before that its
+        condition (a preview of the first run)."""
+        text = self.plan.expr_text(p.RuleRef(rule.key))
+        passed = self.evaluator.rule(rule.key)
+        condition = self.step(rule.expr)
+        stored = self.evaluator.run.stored
+        if stored is None or rule.name not in stored.lists:
+            return Step(text, passed, self.preview(rule.name), (condition,))
+
+        label = f"condition now, for information only: {condition.text}"
+        now = attrs.evolve(condition, text=label)
+        return Step(text, passed, self.frozen(rule.name, passed), (now,))
+
+    def preview(self, name: str) -> str:
+        first = self.frozen_at.get(name)
+        if first is None:
+            return "static list that has not run yet: preview of its first run"
+        return (
+            f"static list frozen later, at {self.show(first)}: "
+            "its condition decides, as on its first run"
+        )
+
+    def frozen(self, name: str, member: bool) -> str:
+        first = self.frozen_at.get(name)
+        head = "static list, members frozen at " + (
+            "its first run" if first is None else self.show(first)
+        )
+        change = self.changes.get(name)
+        if change is not None and first is not None and change[1] > first:
+            verb = "added" if change[0] else "removed"
+            when = self.show(change[1])
+            return f"{head}; the record was {verb} by a list action at {when}"
+        return f"{head}; the record {'was' if member else 'was not'} a member"
 
     # -- one atom
 
@@ -301,6 +393,104 @@ def _summary(expr: p.Expr, children: Sequence[Step]) -> str:
         return "all hold" if not failed else f"{failed} of {len(children)} fail"
     held = len(children) - failed
     return "none holds" if not held else f"{held} of {len(children)} hold"
+
+
+# ---------------------------------------------------------------- static lists
+
+#: The TEMP table of each record's last stored change per frozen static list.
+FROZEN_TABLE = "explain_frozen"
+#: The TEMP view of the members in it: the relation the engines read.
+FROZEN_MEMBERS = "explain_frozen_members"
+
+
+@attrs.frozen
+class FrozenLists:
+    """Static lists as a state file froze them, copied into a connection.
+
+    `frozen_at` is the first run of each static list the state has seen;
+    `stored` names those frozen by the explained instant, whose members then
+    are in :data:`FROZEN_MEMBERS`.
+    """
+
+    frozen_at: Mapping[str, dt.datetime]
+    stored: StoredLists
+
+    def changes(
+        self, con: duckdb.DuckDBPyConnection, record_id: str
+    ) -> dict[str, tuple[bool, dt.datetime]]:
+        """Per frozen list: is the record a stored member, and since when."""
+        query = f"SELECT list, member, since FROM {FROZEN_TABLE} WHERE record_id = ?"
+        rows = con.execute(query, [record_id]).fetchall()
+        return {str(name): (bool(is_in), _utc(at)) for name, is_in, at in rows}
+
+
+def read_frozen_lists(
+    con: duckdb.DuckDBPyConnection,
+    state_path: Path,
+    plan: p.Plan,
+    now: dt.datetime,
+) -> FrozenLists | None:
+    """The plan's static lists that the state file froze, with their members as
+    of `now`; None when there is no state file or the plan has no static list.
+
+    The file is attached read-only and detached before returning, so it is never
+    created or changed; a file seqdsl cannot read raises the runtime's
+    :class:`~seqdsl.runtime.state.StateError`.
+    """
+    if now.utcoffset() is None:
+        raise EngineError(f"`{now.isoformat()}` has no time zone")
+    path = Path(state_path)
+    names = sorted(
+        r.name for r in plan.rules.values() if r.kind is p.RuleKind.STATIC_LIST
+    )
+    if not names or not path.exists():
+        return None
+
+    st.attach(con, path, read_only=True)
+    try:
+        frozen_at = _first_runs(con, names)
+        settled = sorted(n for n, at in frozen_at.items() if at <= now)
+        _copy_members(con, settled, now)
+    finally:
+        st.detach(con)
+    log.debug("static lists frozen by %s: %s", now.isoformat(), settled)
+    stored = StoredLists(FROZEN_MEMBERS, frozenset(settled))
+    return FrozenLists(frozen_at, stored)
+
+
+def _first_runs(
+    con: duckdb.DuckDBPyConnection, names: Sequence[str]
+) -> dict[str, dt.datetime]:
+    """When a run first saw each of the static lists `names` (and froze it)."""
+    rows = con.execute(
+        f"SELECT rule, first_seen FROM {st.ALIAS}.rules "
+        "WHERE list_contains(CAST(? AS VARCHAR[]), rule)",
+        [list(names)],
+    ).fetchall()
+    return {str(name): _utc(at) for name, at in rows}
+
+
+def _copy_members(
+    con: duckdb.DuckDBPyConnection, names: Sequence[str], now: dt.datetime
+) -> None:
+    """Each record's last stored change up to `now` in the lists `names`, last
+    by time and then by sequence number, as a run reads them."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {FROZEN_TABLE} AS "
+        "SELECT list, record_id, arg_max(member, (since, seq)) AS member, "
+        f"max(since) AS since FROM {st.ALIAS}.list_members "
+        "WHERE since <= ? AND list_contains(CAST(? AS VARCHAR[]), list) "
+        "GROUP BY list, record_id",
+        [now, list(names)],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {FROZEN_MEMBERS} AS "
+        f"SELECT list, record_id FROM {FROZEN_TABLE} WHERE member"
+    )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC)
 
 
 # ---------------------------------------------------------------- near misses
