@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from seqdsl import __version__
 from seqdsl.calendar import parse_instant
@@ -104,7 +105,8 @@ def _guarded(command: F) -> F:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    _console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True)
+    # the message is data (paths, hints with `[state]`): never read it as markup
+    _console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
     sys.exit(code)
 
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 from runtime_kit import Workspace, at, contact, make
 
+from seqdsl.cli import main
 from seqdsl.runtime import ACTION_COLUMNS, RunError, StateError, actions_csv, run
 from seqdsl.runtime import state as st
 
@@ -72,6 +74,20 @@ def test_a_corrupted_state_file_is_refused_and_left_alone(tmp_path: Path) -> Non
     with pytest.raises(StateError, match="cannot open the state file"):
         ws.run("2026-12-01T12:00")
     assert ws.state.read_bytes() == b"not a database" * 512
+
+
+def test_the_cli_shows_a_state_error_verbatim(tmp_path: Path) -> None:
+    """`seqdsl run` on a corrupted state exits 2 and prints the hint as written
+    (the `[state]` table name is not swallowed as terminal markup)."""
+    ws = _workspace(tmp_path)
+    ws.state.parent.mkdir(parents=True)
+    ws.state.write_bytes(b"not a database" * 512)
+    result = CliRunner().invoke(
+        main, ["run", str(ws.root), "--as-of", "2026-12-01T12:00:00Z"]
+    )
+    assert result.exit_code == 2
+    assert "under [state] in seqdsl.toml" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_foreign_duckdb_file_is_refused(tmp_path: Path) -> None:
