@@ -53,13 +53,21 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\S")
 
 
 def describe_error(
-    error: lark.exceptions.UnexpectedInput, text: str, path: str, parser: lark.Lark
+    error: lark.exceptions.UnexpectedInput,
+    text: str,
+    path: str,
+    parser: lark.Lark,
+    lines_before: int = 0,
 ) -> Diagnostic:
-    """One diagnostic for a Lark parse error, pointing at the offending text."""
+    """One diagnostic for a Lark parse error, pointing at the offending text.
+
+    `text` may be one declaration cut from a file; `lines_before` counts the
+    file's lines above it, for messages that name a line.
+    """
     if isinstance(error, lark.exceptions.UnexpectedCharacters):
         return _unexpected_character(error, text, path)
     if isinstance(error, lark.exceptions.UnexpectedToken):
-        return _unexpected_token(error, text, path, parser)
+        return _unexpected_token(error, text, path, parser, lines_before)
     position = getattr(error, "pos_in_stream", None) or 0
     return diagnostic(
         "E001", "the text cannot be read here", Span(path, position, position)
@@ -95,12 +103,16 @@ def _unexpected_character(
 
 
 def _unexpected_token(
-    error: lark.exceptions.UnexpectedToken, text: str, path: str, parser: lark.Lark
+    error: lark.exceptions.UnexpectedToken,
+    text: str,
+    path: str,
+    parser: lark.Lark,
+    lines_before: int,
 ) -> Diagnostic:
     token = error.token
     expected = _acceptable(error)
     if token.type == "$END":
-        return _early_end(text, path, expected)
+        return _early_end(text, path, expected, lines_before)
     start = token.start_pos or 0
     span = Span(path, start, token.end_pos or start + len(token))
     previous = _previous_word(text, start)
@@ -233,11 +245,13 @@ def _context_hint(expected: set[str], previous: str) -> tuple[str, ...]:
     return ()
 
 
-def _early_end(text: str, path: str, expected: set[str]) -> Diagnostic:
+def _early_end(
+    text: str, path: str, expected: set[str], lines_before: int
+) -> Diagnostic:
     end = len(text.rstrip())
     unclosed = _unclosed_bracket(text)
     if unclosed is not None:
-        line = text.count("\n", 0, unclosed) + 1
+        line = lines_before + text.count("\n", 0, unclosed) + 1
         return diagnostic(
             "E004",
             f"the file ends before the `{text[unclosed]}` on line {line} is closed",
