@@ -353,3 +353,36 @@ def test_loops_are_skipped_and_recorded(tmp_path: Path) -> None:
     assert 2 <= len(pings) <= 10
     skips = [h for h in record_history(ws.state, "c2") if h.kind == "skip"]
     assert skips and "re-triggered rules" in skips[0].reason
+
+
+def test_memberships_and_stored_truths_after_actions_at_now(tmp_path: Path) -> None:
+    """When an action at the run's now changes what rules read, the run's list
+    memberships are the records' ids as they stand after it, and the records it
+    did not touch keep their stored truths (no second enrollment next run)."""
+    rules = """
+    list "Leads" active { lifecyclestage is lead }
+    list "Open" active { hs_lead_status is OPEN }
+    workflow "Qualify" on contact {
+      enroll when in list "Leads"
+      set hs_lead_status = OPEN
+    }
+    """
+    rows = [
+        contact("c1", lifecyclestage="lead", hs_lead_status="NEW"),
+        contact("c2", lifecyclestage="customer", hs_lead_status="NEW"),
+        contact("c3", lifecyclestage="lead", hs_lead_status="OPEN"),
+    ]
+    ws = make(tmp_path, rules, rows)
+    ws.run("2026-12-01T12:00")
+    ws.con.execute("UPDATE obj_contact SET lifecyclestage = 'lead' WHERE id = 'c2'")
+    second = ws.run("2026-12-02T12:00")
+    assert sorted(second.memberships) == [
+        ("Leads", "c1"),
+        ("Leads", "c2"),
+        ("Leads", "c3"),
+        ("Open", "c1"),
+        ("Open", "c2"),
+        ("Open", "c3"),
+    ]
+    third = ws.run("2026-12-03T12:00")
+    assert [(a.record_id, a.kind) for a in third.actions] == []

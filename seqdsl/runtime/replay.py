@@ -129,7 +129,7 @@ class WorkflowPhase:
         visit each record at its instants while nothing it did changes them."""
         points = [(f.object_type, f.record_id, t) for f, todo in items for t in todo]
         self.effects.flush()
-        found, _ = self.snap.evaluate_points(points, self.ctx.first_run)
+        found = self.snap.evaluate_points(points, self.ctx.first_run)
         values = self._values([p for p in points if self._may_act(p, found)])
         for flow, todo in items:
             for at in todo:
@@ -154,7 +154,8 @@ class WorkflowPhase:
         """Evaluate every record at now; visit those with anything to do."""
         now = self.ctx.as_of
         self.effects.flush()
-        tables = self.snap.evaluate_all(now, self.decider.previous(now))
+        previous = self.decider.previous(now)
+        tables = self.snap.evaluate_all(now, previous)
         self.now_tables = tables
         wanted = self._wanted_now(tables)
         self._load(wanted)
@@ -168,9 +169,15 @@ class WorkflowPhase:
             flow.values = values.get((key[0], key[1], now), {})
             self.decider.visit(flow, now, found.get(key, frozenset()))
         again = [f for f in self.flows.values() if f.again]
+        touched: set[tuple[str, str]] = set()
         while again:
+            touched.update(f.key for f in again)
             self._visit_batch([(f, [now]) for f in again])
             again = [f for f in self.flows.values() if f.again]
+        # what the run leaves (memberships, stored truths) is as of after the
+        # actions at now
+        self.effects.flush()
+        self.snap.refresh(tables, sorted(touched), now, previous)
 
     def _wanted_now(self, tables: Mapping[str, str]) -> list[tuple[str, str]]:
         """Records to visit at now: an edge key turned on, or already in hand, or

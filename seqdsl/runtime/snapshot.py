@@ -65,6 +65,9 @@ Point = tuple[str, str, dt.datetime]
 _SHADOWED = ("events", "property_history", "associations", "list_memberships")
 _TEXTUAL = frozenset({Kind.STRING, Kind.OWNER, Kind.TIMEZONE})
 _TRUTHS = "rt_truths_"
+_POINT_TRUTHS = "rt_point_truths_"
+# keys per BIGINT bit mask when truths are fetched (the sign bit stays clear)
+_MASK_BITS = 63
 _CLOCK = "(SELECT t FROM rt_clock)"
 _FIRST = "(SELECT lo FROM rt_clock)"
 _SEP = "chr(31)"
@@ -252,14 +255,74 @@ class Snapshots:
 
     def evaluate_points(
         self, points: Sequence[Point], every_change: bool = False
-    ) -> tuple[dict[Point, frozenset[str]], Mapping[str, str]]:
-        """Evaluate every rule at each point (one batch: see :meth:`batch_key`).
+    ) -> dict[Point, frozenset[str]]:
+        """Evaluate every rule at each point (one batch: see :meth:`batch_key`);
+        returns each point's true keys.
 
         `changed` sees the changes at each point's instant, or with
-        `every_change` (a first run) every change up to it. Returns each point's
-        true keys, and per object the view of the points' records (whose ids are
-        :func:`point_id`).
+        `every_change` (a first run) every change up to it.
         """
+        first = min(point[2] for point in points)
+        previous = None if every_change else first - EPSILON
+        ids, tables = self._at_points(points, previous)
+        found = {point: frozenset[str]() for point in points}
+        for _, pid, keys in self.fetch(tables, ids):
+            found[ids[pid]] = keys
+        return found
+
+    def refresh(
+        self,
+        tables: Mapping[str, str],
+        records: Sequence[tuple[str, str]],
+        at: dt.datetime,
+        previous: dt.datetime | None,
+    ) -> None:
+        """Evaluate `records`, and the records associated with them, again at `at`
+        and write their truths into the whole-evaluation `tables` (after actions
+        at `at` changed what the rules read for them)."""
+        if not records:
+            return
+        self.flush()
+        points = [(o, i, at) for o, i in self._with_associated(records)]
+        _, found = self._at_points(points, previous)
+        for object, whole in tables.items():
+            point_table = found.get(object)
+            if point_table is None:
+                continue
+            present = set(self._names(point_table))
+            columns = [c for c in self._names(whole) if c in present]
+            if not columns:
+                continue
+            assigned = ", ".join(f"{_ident(c)} = p.{_ident(c)}" for c in columns)
+            self.con.execute(
+                f'UPDATE "{whole}" AS w SET {assigned} FROM "{point_table}" p '
+                "JOIN rt_points q ON q.pid = p.id "
+                "WHERE w.id = q.record_id AND q.object_type = $o",
+                {"o": object},
+            )
+
+    def _with_associated(
+        self, records: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """`records` and the records of other objects associated with them."""
+        found = dict.fromkeys(records)
+        rows = self.con.execute(
+            "SELECT to_type, to_id FROM rt_data_associations "
+            "WHERE (from_type, from_id) IN (SELECT unnest($o), unnest($i)) "
+            "UNION SELECT from_type, from_id FROM rt_data_associations "
+            "WHERE (to_type, to_id) IN (SELECT unnest($o), unnest($i))",
+            {"o": [o for o, _ in records], "i": [i for _, i in records]},
+        ).fetchall()
+        found.update(
+            ((str(o), str(i)), None) for o, i in rows if str(o) in self.objects
+        )
+        return sorted(found)
+
+    def _at_points(
+        self, points: Sequence[Point], previous: dt.datetime | None
+    ) -> tuple[dict[str, Point], dict[str, str]]:
+        """Evaluate the rules at points; returns the points by made-up id, and
+        per object the truth table (keyed by those ids)."""
         self.flush()
         self._use(_POINTS)
         ids = {point_id(point): point for point in points}
@@ -278,14 +341,10 @@ class Snapshots:
         first = min(point[2] for point in points)
         last = max(point[2] for point in points)
         self.con.execute("UPDATE rt_clock SET t = ?, lo = ?", [last, first])
-        tables = self._run_engine(last, None if every_change else first - EPSILON)
-        found = {point: frozenset[str]() for point in points}
-        for _, pid, keys in self.fetch(tables, ids):
-            found[ids[pid]] = keys
-        return found, {o: f"obj_{o}" for o in self.objects}
+        return ids, self._run_engine(last, previous, _POINT_TRUTHS)
 
     def _run_engine(
-        self, at: dt.datetime, previous: dt.datetime | None
+        self, at: dt.datetime, previous: dt.datetime | None, prefix: str = _TRUTHS
     ) -> dict[str, str]:
         started = time.perf_counter()
         stored = None
@@ -300,7 +359,7 @@ class Snapshots:
             previous_run_at=previous,
             enrolled=enrolled,
             stored=stored,
-            prefix=_TRUTHS,
+            prefix=prefix,
         )
         self.calls += 1
         self.seconds += time.perf_counter() - started
@@ -313,27 +372,42 @@ class Snapshots:
         keys: Sequence[str] | None = None,
     ) -> Iterator[tuple[str, str, frozenset[str]]]:
         """(object, id, true keys) for the rows of the truth tables; with `ids`,
-        for those ids only. DuckDB joins each row's true keys into one string."""
+        for those ids only.
+
+        DuckDB packs each row's truths into bit masks of up to 63 keys; rows
+        with the same masks share one frozenset (records fall into few patterns).
+        """
         wanted = None if ids is None else list(ids)
         params: dict[str, list[str]] = {} if wanted is None else {"ids": wanted}
         for kind, name in tables.items():
-            columns = [
-                str(row[0])
-                for row in self.con.execute(f'DESCRIBE "{name}"').fetchall()
-                if row[0] != "id" and (keys is None or row[0] in keys)
-            ]
+            columns = [c for c in self._names(name) if keys is None or c in keys]
             if not columns:
                 continue
-            held = ", ".join(
-                f'CASE WHEN "{c.replace(chr(34), chr(34) * 2)}" THEN {_text(c)} END'
-                for c in columns
+            chunks = [
+                columns[i : i + _MASK_BITS] for i in range(0, len(columns), _MASK_BITS)
+            ]
+            masks = ", ".join(
+                " + ".join(
+                    f"CASE WHEN {_ident(c)} THEN {1 << bit} ELSE 0 END"
+                    for bit, c in enumerate(chunk)
+                )
+                for chunk in chunks
             )
-            query = f'SELECT id, concat_ws(chr(31), {held}) FROM "{name}"'
+            query = f"SELECT id, {masks} FROM {_ident(name)}"
             if wanted is not None:
                 query += " WHERE id IN (SELECT unnest($ids))"
-            for record_id, text in self.con.execute(query, params).fetchall():
-                found = frozenset(text.split("\x1f")) if text else frozenset()
+            patterns: dict[tuple[int, ...], frozenset[str]] = {}
+            for record_id, *packed in self.con.execute(query, params).fetchall():
+                pattern = tuple(packed)
+                found = patterns.get(pattern)
+                if found is None:
+                    found = patterns[pattern] = _unpacked(chunks, pattern)
                 yield kind, str(record_id), found
+
+    def _names(self, table: str) -> list[str]:
+        """The truth columns of a truth table (all but `id`)."""
+        rows = self.con.execute(f"DESCRIBE {_ident(table)}").fetchall()
+        return [str(row[0]) for row in rows if row[0] != "id"]
 
     def values_at(
         self,
@@ -736,6 +810,21 @@ def _typed(value: str, type_: Type, zone: str) -> str:
 def _cast_sql(type_: Type, zone: str) -> str:
     tree = history_value_sql(exp.column("v__", quoted=True), type_, zone)
     return tree.sql(dialect="duckdb")
+
+
+def _unpacked(chunks: Sequence[Sequence[str]], masks: Sequence[int]) -> frozenset[str]:
+    """The keys whose bits are set in the masks, one mask per chunk of keys."""
+    return frozenset(
+        key
+        for chunk, mask in zip(chunks, masks, strict=True)
+        for bit, key in enumerate(chunk)
+        if mask >> bit & 1
+    )
+
+
+def _ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _text(value: str) -> str:
