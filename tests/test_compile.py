@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from seqdsl import ast
@@ -12,6 +13,7 @@ from seqdsl import plan as p
 from seqdsl.calendar import Calendar
 from seqdsl.check import check_text
 from seqdsl.compile import branching_statements, compile_workspace, condition_text
+from seqdsl.engine.query import counted_events
 from seqdsl.parse import parse_text
 from seqdsl.workspace import Settings
 
@@ -247,3 +249,32 @@ def test_calendar_of_settings_is_the_plan_calendar() -> None:
     """The plan carries the workspace zone its parameters are computed in."""
     plan = compiled('list "A" active { n > 1 }', "Europe/Berlin")
     assert plan.calendar == Calendar.build("Europe/Berlin")
+
+
+def test_counted_events_selects_what_some_count_can_count() -> None:
+    """The runtime visits records only at events some count reads: of a counted
+    type and meeting that count's `where`; a second, unfiltered count of the
+    same type takes every event of it."""
+    plan = compiled(
+        'list "Pricing" active { had page_view where url contains "/pricing" }\n'
+    )
+    condition = counted_events(plan, "contact")
+    assert condition is not None
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE events AS SELECT * FROM (VALUES "
+        "('1', 'page_view', '/pricing/teams'), ('2', 'page_view', '/blog'), "
+        "('3', 'form_submission', '/pricing')) t(record_id, type, url)"
+    )
+    query = f"SELECT record_id FROM events e WHERE {condition} ORDER BY 1"
+    assert con.execute(query).fetchall() == [("1",)]
+
+    wider = compiled(
+        'list "Pricing" active { had page_view where url contains "/pricing" }\n'
+        'list "Any view" active { had page_view in last 3 days }\n'
+    )
+    condition = counted_events(wider, "contact")
+    assert condition is not None
+    query = f"SELECT record_id FROM events e WHERE {condition} ORDER BY 1"
+    assert con.execute(query).fetchall() == [("1",), ("2",)]
+    assert counted_events(compiled('list "L" active { n > 1 }\n'), "contact") is None

@@ -31,6 +31,7 @@ from seqdsl.engine.sql import (
     negate,
     number,
     param,
+    parameters_of,
     select,
     table,
     test_sql,
@@ -38,7 +39,7 @@ from seqdsl.engine.sql import (
     value_sql,
 )
 
-__all__ = ["ObjectQuery"]
+__all__ = ["ObjectQuery", "counted_events"]
 
 A = TypeVar("A", bound=p.Atom)
 Part = tuple[str, exp.Query]
@@ -602,3 +603,24 @@ def _quant_test(atom: p.QuantTest, part: str) -> Sql:
         every = exp.EQ(this=matches, expression=counted(atom.total))
         return exp.and_(some, every, copy=False)
     return exp.GTE(this=matches, expression=number(atom.times))
+
+
+def counted_events(plan: p.Plan, object: str) -> str | None:
+    """SQL for the events (rows aliased `e`) that some event count of `object`
+    may count: of a counted type and meeting that count's `where` filter. A
+    filter that reads the clock (a parameter) counts every event of its type.
+    None when `object`'s rules count no events."""
+    query = ObjectQuery(plan, object, {})
+    parts: list[Sql] = []
+    for count in plan.event_counts.values():
+        if count.object != object:
+            continue
+        part: Sql = col("type", "e").eq(text(count.event))
+        if count.filter is not None:
+            where = query.filter_sql(count.filter, "e")
+            if not parameters_of(where):
+                part = exp.and_(part, where, copy=False)
+        parts.append(part)
+    if not parts:
+        return None
+    return exp.or_(*parts, copy=False).sql(dialect="duckdb")

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from seqdsl import ast
 from seqdsl.calendar import parse_instant
+from seqdsl.engine.query import counted_events
 from seqdsl.plan import list_key, workflow_key
 from seqdsl.runtime import program as pg
 from seqdsl.runtime.actions import Effects
@@ -247,16 +248,17 @@ class WorkflowPhase:
         con = self.snap.con
         found: list[tuple[str, str, dt.datetime]] = []
         window = [previous, self.ctx.as_of]
-        types = sorted({c.event for c in self.ctx.plan.event_counts.values()})
         needed = self.ctx.plan.needed_columns()
         for object in self.subjects:
-            if types:
+            counted = counted_events(self.ctx.plan, object)
+            if counted is not None:
+                # an event no count can count changes no truth at its instant
                 found += con.execute(
                     f"SELECT DISTINCT '{object}', record_id, occurred_at "
-                    "FROM rt_data_events WHERE occurred_at > ? AND occurred_at < ? "
-                    "AND list_contains(?, type) "
+                    "FROM rt_data_events e WHERE occurred_at > ? AND occurred_at < ? "
+                    f"AND ({counted}) "
                     f"AND record_id IN (SELECT id FROM rt_data_obj_{object})",
-                    [*window, types],
+                    window,
                 ).fetchall()
             for other, names in needed.items():
                 found += self._history_points(object, other, sorted(names), window)
