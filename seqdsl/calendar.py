@@ -469,6 +469,7 @@ def _shows(local: datetime, day: date, start: time, end: time | None) -> bool:
     return start <= clock and (end is None or clock < end)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _local_instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
     """The first instant of `day` whose clock shows `clock` or later."""
     found = _instant(day, clock, tz, fold=0)

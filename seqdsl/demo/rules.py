@@ -1,4 +1,4 @@
-"""Demo data, rules: the `rules.seq` of a demo workspace and lists for benchmarks.
+"""Demo data, rules: the `rules.seq` of a demo workspace and rules for benchmarks.
 
 Both are rule text over the schema of :mod:`seqdsl.demo.schema`, laid out as
 `seqdsl fmt` would lay them out, so formatting them changes nothing.
@@ -7,7 +7,7 @@ Both are rule text over the schema of :mod:`seqdsl.demo.schema`, laid out as
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from seqdsl.demo.schema import WIDTH
 from seqdsl.demo.spec import DEFAULT_AS_OF, DemoError
@@ -198,3 +198,227 @@ def benchmark_rules(n_lists: int = 50) -> str:
         raise DemoError(f"`n_lists` must be at least 0, got {n_lists}")
     header = f"# {n_lists} benchmark lists over the demo schema.\n"
     return "\n".join([header, *_benchmark_lists(n_lists)])
+
+
+#: The standing plays of `runtime_rules`, one per sequence: an industry, the label
+#: of its list and the rest of the list's condition. The industries do not
+#: overlap, so a contact is in at most one of the first ten lists; each holds
+#: about 1.1 % of the demo contacts (its condition's share of its industry's).
+_PLAYS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "Software",
+        "pricing visitors",
+        (
+            "lifecyclestage is any of [lead, marketingqualifiedlead]",
+            'had page_view where url contains "/pricing" in last 30 days',
+        ),
+    ),
+    (
+        "Financial Services",
+        "email clickers",
+        ("lifecyclestage < customer", "had email_click in last 21 days"),
+    ),
+    ("Healthcare", "MQLs", ("lifecyclestage is marketingqualifiedlead",)),
+    ("Retail", "open leads", ("hs_lead_status is OPEN",)),
+    (
+        "Manufacturing",
+        "pricing visitors",
+        ('had page_view where url contains "/pricing" in last 60 days',),
+    ),
+    (
+        "Marketing and Advertising",
+        "frequent openers",
+        (
+            "lifecyclestage < customer",
+            "had email_open at least 2 times in last 21 days",
+        ),
+    ),
+    ("Consulting", "form fillers", ("had form_submission in last 30 days",)),
+    (
+        "Education",
+        "frequent openers",
+        ("had email_open at least 2 times in last 21 days",),
+    ),
+    ("Telecommunications", "new leads", ("hs_lead_status is NEW",)),
+    (
+        "Real Estate",
+        "qualified leads",
+        (
+            "lifecyclestage is any of [marketingqualifiedlead, salesqualifiedlead,"
+            " opportunity]",
+        ),
+    ),
+)
+
+#: Workflow triggers by label, each also restricted to one country.
+_TRIGGERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "demo page visitors",
+        ('had page_view where url contains "/demo" in last 7 days',),
+    ),
+    (
+        "ebook readers",
+        ('had form_submission where form starts with "ebook" in last 14 days',),
+    ),
+    ("SQLs", ("lifecyclestage is salesqualifiedlead",)),
+    (
+        "leads at big companies",
+        ("lifecyclestage is lead", "company.numberofemployees >= 1000"),
+    ),
+    ("new MQLs", ("lifecyclestage changed to marketingqualifiedlead",)),
+)
+_TRIGGER_COUNTRIES = ("US", "GB", "DE", "CA", "FR", "IN", "AU", "BR", "NL", "ES", "SG")
+
+#: The per-sender daily limits of every outreach sequence: high enough not to bind
+#: at 1,000,000 contacts (about 2,500 a day at most), so enrollments grow with the
+#: data.
+_RUNTIME_LIMIT = 5000
+
+#: Workflow actions after the clauses; `{label}` names the workflow's audience and
+#: `{sequence}` an outreach sequence. The second enrolls in one.
+_BODIES = (
+    """\
+  if company.numberofemployees >= 500 {{
+    create task "Call {label}" for owner due in 1 business day
+  }} else {{
+    set hs_lead_status = ATTEMPTED_TO_CONTACT
+  }}
+  wait 2 days
+  create task "Follow up {label}" for owner""",
+    """\
+  if industry is "{industry}" and email is known {{
+    enroll in sequence "{sequence}" sender owner
+  }} else {{
+    create task "Qualify {label}" for owner due in 2 business days
+  }}
+  wait 1 business day
+  set hs_lead_status = IN_PROGRESS""",
+    """\
+  split 50% {{
+    create task "Call {label}" for owner due in 4 hours
+  }} 50% {{
+    set hs_lead_status = ATTEMPTED_TO_CONTACT
+  }}
+  wait 3 days
+  create task "Check in with {label}" for owner""",
+    """\
+  branch on hs_lead_status {{
+    NEW -> {{
+      set hs_lead_status = ATTEMPTED_TO_CONTACT
+    }}
+    [OPEN, IN_PROGRESS] -> {{
+      create task "Call {label}" for owner due in 1 business day
+    }}
+    else -> {{
+      create task "Review {label}" for owner
+    }}
+  }}
+  wait 2 business days
+  create task "Follow up {label}" for owner""",
+)
+
+
+def _and(head: str, parts: Sequence[str], indent: str, more: str) -> str:
+    """`head` and the parts joined by `and` on one line when it fits the
+    formatter's width, else one part a line, continued with `more` indent."""
+    line = f"{indent}{head}{' and '.join(parts)}"
+    if len(line) <= WIDTH:
+        return line
+    rest = "".join(f"\n{more}and {part}" for part in parts[1:])
+    return f"{indent}{head}{parts[0]}{rest}"
+
+
+def _outreach_name(index: int) -> str:
+    return f"Outreach {index + 1:02d}"
+
+
+def _play(index: int) -> tuple[str, str, tuple[str, ...]]:
+    """The industry, list name and list tests of the `index`-th play."""
+    round_, slot = divmod(index, len(_PLAYS))
+    _, label, parts = _PLAYS[slot]
+    # later rounds pair each condition with another industry
+    industry = _PLAYS[(slot + round_) % len(_PLAYS)][0]
+    name = f"{industry} {label}" + (f" {round_ + 1}" if round_ else "")
+    return industry, name, (f'industry is "{industry}"', *parts, "email is known")
+
+
+def _outreach(index: int) -> str:
+    """The `index`-th play: an active list, its standing enrollment and the
+    four-step sequence it feeds."""
+    _, name, tests = _play(index)
+    label = _PLAYS[index % len(_PLAYS)][1]
+    condition = _and("", tests, "  ", "  ")
+    sequence = _outreach_name(index)
+    slug = sequence.lower().replace(" ", "-")
+    days = ("business days", "weekdays")[index % 2]
+    return f"""\
+list "{name}" active {{
+{condition}
+}}
+
+enroll list "{name}" in sequence "{sequence}" sender owner
+
+sequence "{sequence}" {{
+  sender owner
+  send window 08:00 to 18:00 in contact time zone
+  follow up on {days}
+  limit {_RUNTIME_LIMIT} enrollments per day per sender
+  limit {_RUNTIME_LIMIT} emails per day per sender
+  unenroll when replied or booked meeting or bounced or unsubscribed
+
+  step "intro"                           email "{slug}-intro"
+  step "nudge"    after 2 days           email "{slug}-nudge" in thread
+  step "call"     after 1 business day   call "Call the {label}"
+  step "breakup"  after 3 business days  email "{slug}-breakup"
+}}
+"""
+
+
+def _workflow(index: int, sequences: int) -> str:
+    """The `index`-th workflow: a trigger in one country, the usual clauses in a
+    varying mix, then one of the bodies."""
+    label, parts = _TRIGGERS[index % len(_TRIGGERS)]
+    country = _TRIGGER_COUNTRIES[index % len(_TRIGGER_COUNTRIES)]
+    audience = f"{label} in {country}"
+    enroll = _and("enroll when ", (*parts, f'country is "{country}"'), "  ", "    ")
+    reenroll = "  reenroll when had form_submission in last 7 days"
+    clauses = [
+        enroll,
+        reenroll if index % 2 == 0 else "",
+        "  goal lifecyclestage >= opportunity" if index % 4 != 3 else "",
+        '  suppress when in list "Do not contact"',
+        "  unenroll when hs_lead_status is UNQUALIFIED" if index % 3 == 0 else "",
+        "  run on weekdays 08:00 to 18:00" if index % 2 == 1 else "",
+    ]
+    # the body that enrolls in a sequence needs one
+    body = _BODIES[index % len(_BODIES)] if sequences else _BODIES[0]
+    target = index % max(sequences, 1)
+    actions = body.format(
+        label=audience, sequence=_outreach_name(target), industry=_play(target)[0]
+    )
+    head = "\n".join(clause for clause in clauses if clause)
+    name = f"Route {index + 1:02d} {audience}"
+    return f'workflow "{name}" on contact {{\n{head}\n\n{actions}\n}}\n'
+
+
+def runtime_rules(workflows: int = 20, sequences: int = 10) -> str:
+    """Rules for timing runs of the runtime over the demo schema: `sequences`
+    outreach sequences, each fed by its own active list, and `workflows`
+    workflows (mixed triggers, goals, suppression, run windows, branches, waits,
+    tasks; every fourth enrolls in a sequence). Same counts, same text.
+
+    With the defaults about 11.5 % of the demo contacts are in one of the lists,
+    and about 10 % are enrolled in a sequence after a daily run, at any size.
+    """
+    if workflows < 0 or sequences < 0:
+        raise DemoError(
+            f"`workflows` and `sequences` must be at least 0, got {workflows} and "
+            f"{sequences}"
+        )
+    header = (
+        f"# {sequences} outreach sequences and {workflows} workflows for timing"
+        ' runs.\n\nlist "Do not contact" manual\n'
+    )
+    plays = [_outreach(index) for index in range(sequences)]
+    flows = [_workflow(index, sequences) for index in range(workflows)]
+    return "\n".join([header, *plays, *flows])

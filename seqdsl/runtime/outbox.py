@@ -140,6 +140,7 @@ class Action:
         )
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def stamp(at: dt.datetime) -> str:
     """An instant as `actions.csv` writes it: UTC, whole seconds, `Z`."""
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -187,16 +187,24 @@ class WorkflowPhase:
         parts = []
         for object in self.subjects:
             table = tables.get(object)
-            if table is None:
+            keys = [
+                key
+                for key in self.edge_keys()
+                if self.ctx.plan.rules[key].object == object
+            ]
+            if table is None or not keys:
                 continue
-            for key in self.edge_keys():
-                if self.ctx.plan.rules[key].object != object:
-                    continue
-                parts.append(
-                    f'SELECT \'{object}\' AS o, id FROM "{table}" WHERE "{key}" '
-                    "AND id NOT IN (SELECT record_id FROM prev_truths "
-                    f"WHERE key = {_sql_text(key)})"
-                )
+            # a key that holds now and did not at the record's last evaluation
+            held = "coalesce(p.keys, [])"
+            turned_on = " OR ".join(
+                f't."{key}" AND NOT list_contains({held}, {_sql_text(key)})'
+                for key in keys
+            )
+            parts.append(
+                f'SELECT {_sql_text(object)} AS o, t.id FROM "{table}" t '
+                "LEFT JOIN (SELECT record_id, list(key) AS keys FROM prev_truths "
+                f"GROUP BY record_id) p ON p.record_id = t.id WHERE {turned_on}"
+            )
         found = set(self.flows)
         if parts:
             found |= {

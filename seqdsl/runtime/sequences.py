@@ -85,6 +85,7 @@ class SequencePhase:
         self.snap = snapshots
         self.sequences = dict(ctx.checked.sequences)
         self._step_cache: dict[str, tuple[ast.Step, ...]] = {}
+        self._caps: dict[tuple[str, str], int | None] = {}
         self.tracks: dict[str, Track] = {}
         self.reader = ContactReader(ctx, snapshots, self.sequences)
         self.profiles: dict[tuple[str, dt.datetime], dict[str, str | None]] = {}
@@ -257,7 +258,7 @@ class SequencePhase:
             if step is None or step.kind is not ast.StepKind.EMAIL:
                 return None
             kind = limits.EMAILS
-        cap = limit_of(decl, kind)
+        cap = self._cap(decl, kind)
         if cap is None:
             return None
         day = self.ctx.calendar.local_date(enrollment.due_at)
@@ -271,6 +272,12 @@ class SequencePhase:
             day,
             cap,
         )
+
+    def _cap(self, decl: ast.SequenceDecl, kind: str) -> int | None:
+        key = (decl.name, kind)
+        if key not in self._caps:
+            self._caps[key] = limit_of(decl, kind)
+        return self._caps[key]
 
     def _handle(self, track: Track, item: Input) -> None:
         if item.kind == "request":

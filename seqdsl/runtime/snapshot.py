@@ -266,7 +266,8 @@ class Snapshots:
         previous = None if every_change else first - EPSILON
         ids, tables = self._at_points(points, previous)
         found = {point: frozenset[str]() for point in points}
-        for _, pid, keys in self.fetch(tables, ids):
+        among = " WHERE id IN (SELECT pid FROM rt_points)"
+        for _, pid, keys in self._fetch(tables, among, {}):
             found[ids[pid]] = keys
         return found
 
@@ -372,13 +373,22 @@ class Snapshots:
         keys: Sequence[str] | None = None,
     ) -> Iterator[tuple[str, str, frozenset[str]]]:
         """(object, id, true keys) for the rows of the truth tables; with `ids`,
-        for those ids only.
+        for those ids only."""
+        if ids is None:
+            return self._fetch(tables, "", {}, keys)
+        among = " WHERE id IN (SELECT unnest($ids))"
+        return self._fetch(tables, among, {"ids": list(ids)}, keys)
 
-        DuckDB packs each row's truths into bit masks of up to 63 keys; rows
-        with the same masks share one frozenset (records fall into few patterns).
-        """
-        wanted = None if ids is None else list(ids)
-        params: dict[str, list[str]] = {} if wanted is None else {"ids": wanted}
+    def _fetch(
+        self,
+        tables: Mapping[str, str],
+        where: str,
+        params: Mapping[str, object],
+        keys: Sequence[str] | None = None,
+    ) -> Iterator[tuple[str, str, frozenset[str]]]:
+        """DuckDB packs each row's truths into bit masks of up to 63 keys; rows
+        with the same masks share one frozenset (records fall into few
+        patterns)."""
         for kind, name in tables.items():
             columns = [c for c in self._names(name) if keys is None or c in keys]
             if not columns:
@@ -393,9 +403,7 @@ class Snapshots:
                 )
                 for chunk in chunks
             )
-            query = f"SELECT id, {masks} FROM {_ident(name)}"
-            if wanted is not None:
-                query += " WHERE id IN (SELECT unnest($ids))"
+            query = f"SELECT id, {masks} FROM {_ident(name)}{where}"
             patterns: dict[tuple[int, ...], frozenset[str]] = {}
             for record_id, *packed in self.con.execute(query, params).fetchall():
                 pattern = tuple(packed)

@@ -95,7 +95,7 @@ class SeqEnrollment:
     allowed: bool = False
 
     def row(self) -> tuple[object, ...]:
-        return attrs.astuple(self)[:-1]
+        return attrs.astuple(self, recurse=False)[:-1]
 
 
 @attrs.frozen
