@@ -386,3 +386,56 @@ def test_memberships_and_stored_truths_after_actions_at_now(tmp_path: Path) -> N
     ]
     third = ws.run("2026-12-03T12:00")
     assert [(a.record_id, a.kind) for a in third.actions] == []
+
+
+def test_a_change_of_the_primary_company_enrolls_at_its_instant(
+    tmp_path: Path,
+) -> None:
+    """A trigger reading the primary company's property turns on when the
+    company's history says it changed, and the enrollment carries that instant;
+    a contact of another company is untouched."""
+    rules = """
+    workflow "Big accounts" on contact {
+      enroll when company.numberofemployees >= 500
+      create task "Call"
+    }
+    """
+    history = [
+        {
+            "object_type": "company",
+            "record_id": "co1",
+            "property": "numberofemployees",
+            "value": "50",
+            "changed_at": "2026-11-01T00:00:00Z",
+        },
+        {
+            "object_type": "company",
+            "record_id": "co1",
+            "property": "numberofemployees",
+            "value": "800",
+            "changed_at": "2026-12-02T09:30:00Z",
+        },
+    ]
+    links = [
+        {"from_type": "contact", "from_id": c, "to_type": "company", "to_id": co}
+        | {"primary": "true"}
+        for c, co in (("c1", "co1"), ("c2", "co2"))
+    ]
+    ws = make(
+        tmp_path,
+        rules,
+        [contact("c1"), contact("c2")],
+        history=history,
+        companies=[
+            {"id": "co1", "name": "Acme", "numberofemployees": 800},
+            {"id": "co2", "name": "Tiny", "numberofemployees": 20},
+        ],
+        associations=links,
+    )
+    assert ws.actions("2026-12-01T12:00") == []
+    rows = ws.actions("2026-12-03T12:00")
+    assert _kinds(rows, "c1") == [
+        ("2026-12-02T09:30:00Z", "enroll", ""),
+        ("2026-12-02T09:30:00Z", TASK, 'task "Call"'),
+    ]
+    assert _kinds(rows, "c2") == []

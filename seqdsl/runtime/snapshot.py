@@ -132,7 +132,10 @@ class Snapshots:
         self.static_stored: frozenset[str] = frozenset()
         self.calls = 0
         self.seconds = 0.0
-        self.objects = tuple(dict.fromkeys((*plan.objects, *extra_objects)))
+        # the objects with rules, and those whose records rules read through
+        # associations: their history is replayed too
+        read = sorted(plan.needed_columns())
+        self.objects = tuple(dict.fromkeys((*plan.objects, *read, *extra_objects)))
         rules = plan.rules.values()
         self.static_lists = frozenset(
             r.name for r in rules if r.kind is p.RuleKind.STATIC_LIST
@@ -142,6 +145,8 @@ class Snapshots:
         )
         self.workflows = tuple(sorted({r.workflow for r in rules if r.workflow}))
         self.by_day = _whole_days(plan)
+        # whether any rule reads an associated record (else points need no copies)
+        self.linked = _reads_associations(plan)
         self._renamed: list[str] = []
         self._pending: dict[str, list[tuple[object, ...]]] = {}
         self._mode: str | None = None
@@ -498,6 +503,12 @@ class Snapshots:
         back = f"p.pid || {_SEP} || a.from_type || {_SEP} || a.from_id"
         self.con.execute("DELETE FROM rt_point_rows")
         self.con.execute("DELETE FROM rt_point_links")
+        if not self.linked:
+            self.con.execute(
+                "INSERT INTO rt_point_rows "
+                "SELECT pid, object_type, record_id, t, pid FROM rt_points"
+            )
+            return
         self.con.execute(
             "INSERT INTO rt_point_rows "
             f"SELECT {pid} AS sid, object_type, record_id, t, pid FROM rt_points p "
@@ -805,6 +816,17 @@ def _whole_days(plan: p.Plan) -> bool:
         if any(b == p.NOW for b in bounds):
             return False
     return True
+
+
+def _reads_associations(plan: p.Plan) -> bool:
+    """Whether a rule counts associated records or reads a primary one's value."""
+    if plan.assoc_counts:
+        return True
+    fields = (getattr(atom, "field", None) for atom in plan.atoms.values())
+    return any(
+        isinstance(field, p.Field) and isinstance(field.source, p.Primary)
+        for field in fields
+    )
 
 
 def _typed(value: str, type_: Type, zone: str) -> str:
