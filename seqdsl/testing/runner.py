@@ -7,6 +7,10 @@ never sees another case's state or the workspace's own. The case's runs are made
 in order with :func:`seqdsl.runtime.run`; list claims are checked against the
 members after the last run, the others against the actions of all runs.
 
+A failed claim is explained as of the run it is about: the first run at or
+after its `at`, else the last run. Static lists are then decided by the members
+the case's own state file holds as of that run.
+
 A list claim is about the members after the last run, as `seqdsl run` writes
 them to `memberships.csv`: a run's actions (a property set, a record added to a
 list) count, so a case with list claims only is run through the runtime too.
@@ -104,7 +108,7 @@ class Suite:
                 except DataError as error:
                     return CaseResult(case, error=_data_error(case, error))
                 outcome = self._outcome(case, checked, con, root)
-                failures = tuple(self._judge(case, outcome, con))
+                failures = tuple(self._judge(case, outcome, con, root / _STATE))
                 if self.coverage is not None:
                     self.coverage.observe(con, case.runs, outcome.actions)
             finally:
@@ -153,12 +157,16 @@ class Suite:
     # -- judging
 
     def _judge(
-        self, case: Case, outcome: Outcome, con: duckdb.DuckDBPyConnection
+        self,
+        case: Case,
+        outcome: Outcome,
+        con: duckdb.DuckDBPyConnection,
+        state: Path,
     ) -> Iterator[Failure]:
         for expectation in case.expectations:
             actual = self._check(expectation, outcome)
             if actual is not None:
-                why = self._why(expectation, con, case.now)
+                why = self._why(expectation, case, con, state)
                 yield Failure(expectation, actual, why)
 
     def _check(self, claim: Expectation, outcome: Outcome) -> str | None:
@@ -214,16 +222,41 @@ class Suite:
     def _why(
         self,
         claim: Expectation,
+        case: Case,
         con: duckdb.DuckDBPyConnection,
-        now: dt.datetime,
+        state: Path,
     ) -> str:
-        """The explanation of the condition behind a failed claim, if there is one."""
+        """The explanation of the condition behind a failed claim, if there is
+        one, as of the run the claim is about and with that run's state."""
         key = _condition_key(claim, self.checked)
         if key is None or key not in self.plan.rules:
             return ""
+        index = self._run_about(claim, case)
+        previous = case.runs[index - 1] if index else None
         return explain_rule(
-            self.checked, self.plan, con, key=key, record=claim.record, now=now
+            self.checked,
+            self.plan,
+            con,
+            key=key,
+            record=claim.record,
+            now=case.runs[index],
+            previous=previous,
+            state_path=state,
         )
+
+    def _run_about(self, claim: Expectation, case: Case) -> int:
+        """The index in `case.runs` of the run a claim is about: for a claim with
+        `at`, the first run at or after that time (or on or after that day), the
+        one that would make the action due; else the last run."""
+        if claim.verb in _LISTS or claim.at is None:
+            return len(case.runs) - 1
+        at = claim.at
+        for index, when in enumerate(case.runs):
+            if at.day is not None and self.calendar.local_date(when) >= at.day:
+                return index
+            if at.instant is not None and when >= at.instant:
+                return index
+        return len(case.runs) - 1
 
 
 def _condition_key(claim: Expectation, checked: CheckedWorkspace) -> str | None:

@@ -6,6 +6,10 @@ data. The runtime's :class:`Snapshots` views give it: while they are in place,
 the data tables show the data as of the views' clock, and the reference engine
 (:class:`Evaluation`) or `seqdsl explain` (:func:`explain_rule`) read them as
 usual.
+
+A static list is decided by the members its first run froze; an explanation
+reads them from the case's own state file as of the same instant, as `seqdsl
+explain` reads the workspace's (:func:`seqdsl.explain.read_frozen_lists`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
 
@@ -20,8 +25,9 @@ from seqdsl import plan as p
 from seqdsl.checked import CheckedWorkspace
 from seqdsl.engine import EngineError, Run
 from seqdsl.engine.reference import RecordEvaluator, load_facts
-from seqdsl.explain import explain_record
+from seqdsl.explain import explain_record, read_frozen_lists
 from seqdsl.runtime.snapshot import Snapshots
+from seqdsl.runtime.state import StateError
 
 __all__ = ["Evaluation", "data_as_of", "explain_rule"]
 
@@ -76,12 +82,27 @@ def explain_rule(
     key: str,
     record: str,
     now: dt.datetime,
+    previous: dt.datetime | None = None,
+    state_path: Path | None = None,
 ) -> str:
-    """`seqdsl explain` of rule `key` for `record`, over the data as of `now`."""
+    """`seqdsl explain` of rule `key` for `record`, over the data as of the run
+    at `now` (after the run at `previous`), with the static lists the state file
+    at `state_path` froze by then."""
     with data_as_of(checked, plan, con) as snapshots:
-        snapshots.evaluate_all(now, None)  # sets the views' clock
+        snapshots.evaluate_all(now, previous)  # sets the views' clock
         try:
-            explanation = explain_record(plan, con, record, key, now)
-        except EngineError as error:
+            frozen = None
+            if state_path is not None:
+                frozen = read_frozen_lists(con, state_path, plan, now)
+            explanation = explain_record(
+                plan, con, record, key, now, previous_run_at=previous, frozen=frozen
+            )
+        except (EngineError, StateError) as error:
             return str(error)
-    return explanation.render().rstrip("\n")
+
+    head, *rest = explanation.render().rstrip("\n").splitlines()
+    return "\n".join([f"{head}, at the run of {_stamp(now)}", *rest])
+
+
+def _stamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
