@@ -4,25 +4,26 @@ A sequence's `limit N enrollments per day per sender` and `limit N emails per da
 sender` count, per sequence, sender and workspace calendar day, the enrollments
 started and the emails sent. When more items fall on a day than the limit allows,
 they are served in a fixed order — due time, then record id — and the rest move to
-the next allowed day. That is one window ranking, done here in SQL:
+the next allowed day. As a set operation that is the window ranking
 
-    row_number() OVER (PARTITION BY sequence, sender, kind, day
-                       ORDER BY due_at, record_id)
+    used_before + row_number() OVER (PARTITION BY sequence, sender, kind, day
+                                     ORDER BY due_at, record_id) <= cap
 
-and an item gets through when the day's earlier use plus its rank is within the
-limit. :func:`rank` decides one batch of items and books what got through.
+The sequence phase takes the items in exactly that order (one heap over all
+contacts, since an item a contact makes later is never due before the item that
+made it), so the ranking reduces to a running count per partition: the
+:class:`Ledger`, read from the run's usage table and written back to it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import attrs
 import duckdb
 import pyarrow as pa
 
-__all__ = ["EMAILS", "ENROLLMENTS", "Item", "rank", "usage_table"]
+__all__ = ["EMAILS", "ENROLLMENTS", "Item", "Ledger", "usage_table"]
 
 ENROLLMENTS = "enrollments"
 EMAILS = "emails"
@@ -53,51 +54,40 @@ def usage_table(con: duckdb.DuckDBPyConnection, source: str | None) -> None:
         con.execute(f"INSERT INTO {USAGE} SELECT * FROM {source}")
 
 
-def rank(con: duckdb.DuckDBPyConnection, items: Sequence[Item]) -> list[bool]:
-    """For each item, whether it gets through today; books those that do."""
-    if not items:
-        return []
-    batch = pa.table(  # noqa: F841 - read by the SQL below
-        {
-            "position": list(range(len(items))),
-            "record_id": [i.record_id for i in items],
-            "sequence": [i.sequence for i in items],
-            "sender": [i.sender for i in items],
-            "kind": [i.kind for i in items],
-            "due_at": [i.due_at for i in items],
-            "day": [i.day for i in items],
-            "cap": [i.cap for i in items],
-        }
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE rt_ranked AS "
-        "SELECT b.position, b.sequence, b.sender, b.kind, b.day, "
-        "coalesce(u.used, 0) + row_number() OVER ("
-        "PARTITION BY b.sequence, b.sender, b.kind, b.day "
-        "ORDER BY b.due_at, b.record_id) <= b.cap AS allowed "
-        f"FROM batch b LEFT JOIN {USAGE} u USING (sequence, sender, kind, day)"
-    )
-    _book(con)
-    rows = con.execute("SELECT position, allowed FROM rt_ranked").fetchall()
-    allowed = [False] * len(items)
-    for position, ok in rows:
-        allowed[int(position)] = bool(ok)
-    return allowed
+@attrs.define
+class Ledger:
+    """Each sender's use per sequence, day and kind, as the run books it."""
 
+    used: dict[tuple[str, str, dt.date, str], int]
 
-def _book(con: duckdb.DuckDBPyConnection) -> None:
-    """Add what got through to the usage of each sender and day."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE rt_booked AS "
-        "SELECT sequence, sender, day, kind, count(*) AS used FROM rt_ranked "
-        "WHERE allowed GROUP BY ALL"
-    )
-    con.execute(
-        f"UPDATE {USAGE} u SET used = u.used + b.used FROM rt_booked b "
-        "WHERE u.sequence = b.sequence AND u.sender = b.sender "
-        "AND u.day = b.day AND u.kind = b.kind"
-    )
-    con.execute(
-        f"INSERT INTO {USAGE} SELECT b.sequence, b.sender, b.day, b.kind, b.used "
-        f"FROM rt_booked b ANTI JOIN {USAGE} u USING (sequence, sender, day, kind)"
-    )
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> Ledger:
+        rows = con.execute(f"SELECT sequence, sender, day, kind, used FROM {USAGE}")
+        return cls({(s, p, d, k): int(n) for s, p, d, k, n in rows.fetchall()})
+
+    def admit(self, item: Item) -> bool:
+        """Whether the item gets through on its day; books it if so. Items must
+        come in due order, then record id, within each sender's day."""
+        key = (item.sequence, item.sender, item.day, item.kind)
+        used = self.used.get(key, 0)
+        if used >= item.cap:
+            return False
+        self.used[key] = used + 1
+        return True
+
+    def write(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Replace the usage table with the ledger."""
+        keys = sorted(self.used)
+        batch = pa.table(  # noqa: F841 - read by the SQL below
+            {
+                "sequence": [k[0] for k in keys],
+                "sender": [k[1] for k in keys],
+                "day": pa.array([k[2] for k in keys], pa.date32()),
+                "kind": [k[3] for k in keys],
+                "used": pa.array([self.used[k] for k in keys], pa.int32()),
+            }
+        )
+        con.execute(f"DELETE FROM {USAGE}")
+        con.execute(
+            f"INSERT INTO {USAGE} SELECT sequence, sender, day, kind, used FROM batch"
+        )

@@ -70,7 +70,8 @@ class RunStats:
     evaluation_seconds: float = 0.0
     records_visited: int = 0
     contacts_tracked: int = 0
-    rankings: int = 0
+    #: enrollments and emails a sender limit applied to
+    limited: int = 0
     passes: int = 0
     seconds: float = 0.0
 
@@ -340,7 +341,7 @@ class _Run:
             snap.seconds,
             len(workflows.flows),
             len(sequences.tracks),
-            sequences.rankings,
+            sequences.limited,
         )
         return _Pass(ctx, workflows, sequences.rows(), stats)
 

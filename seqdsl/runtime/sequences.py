@@ -10,14 +10,15 @@ sender share. So this phase alternates two steps until nothing is left before no
    :class:`~seqdsl.runtime.tracks.Track` handles its inputs and due steps in time
    order until it reaches an enrollment or email that a limit applies to and that
    is not decided yet;
-2. *rank* (one SQL ranking, :mod:`~seqdsl.runtime.limits`): the waiting items that
-   no contact can still overtake are served by due time and record id; what is
-   over the limit moves to the next allowed day.
+2. *decide* (:mod:`~seqdsl.runtime.limits`): the earliest waiting item of all, by
+   due time then record id, gets through if its sender's count for that day is
+   below the limit, else it moves to the next allowed day; its contact advances
+   again.
 
-An item can be overtaken only by an item a waiting contact makes later, or by one a
-limit defers from an earlier day. So each round ranks, per limit, the items of its
-earliest waiting day due before the earliest instant a waiting contact could make a
-new item; the earliest waiting item is always decidable, so the loop ends.
+A contact's next item is never due before the item that made it, and a deferred
+item lands on a later day, so taking the earliest waiting item each time serves
+every sender's day in due-then-record order: the window ranking the limits are
+defined by, one item at a time (a heap keeps the order).
 
 Timing: the first step is due at enrollment (or at `start at step`, or after the
 last completed step on `resume`); each later step is due its delay after the time
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import logging
 from collections.abc import Sequence
 
@@ -90,7 +92,9 @@ class SequencePhase:
         self.reader = ContactReader(ctx, snapshots, self.sequences)
         self.profiles: dict[tuple[str, dt.datetime], dict[str, str | None]] = {}
         self.problems: dict[str, dict[str, dt.datetime]] = {}
-        self.rankings = 0
+        # limited items decided (each against its sender's daily count)
+        self.limited = 0
+        self.ledger = limits.Ledger({})
 
     # -- loading
 
@@ -103,81 +107,24 @@ class SequencePhase:
     # -- the phase
 
     def run(self) -> None:
-        """Advance every contact, ranking limited items, until nothing is left."""
+        """Advance every contact; decide limited items in due order until nothing
+        is left before now."""
         self._profiles()
-        waiting = [t for t in self.tracks.values() if self._advance(t)]
-        while waiting:
-            decided = self._decide(waiting)
-            done = {id(t) for t in decided}
-            waiting = [
-                t for t in waiting if t.blocked is not None and id(t) not in done
-            ]
-            waiting += [t for t in decided if self._advance(t)]
-
-    def _decide(self, waiting: Sequence[Track]) -> list[Track]:
-        """Rank the items no contact can overtake any more; returns their tracks.
-
-        An item can be overtaken by an item made later (bounded by `_horizon`) or
-        by one deferred from an earlier day, so only each limit's earliest waiting
-        day is ranked: what it defers lands on a later day.
-        """
-        items = [t.blocked for t in waiting if t.blocked is not None]
-        bound = {
-            kind: self._horizon(waiting, kind)
-            for kind in (limits.ENROLLMENTS, limits.EMAILS)
-        }
-        first_day: dict[tuple[str, str, str], dt.date] = {}
-        for item in items:
-            part = (item.sequence, item.sender, item.kind)
-            first_day[part] = min(first_day.get(part, item.day), item.day)
-        first = min(items, key=_item_key)
-        chosen = [
-            t
-            for t in waiting
-            if t.blocked is first
-            or (
-                t.blocked is not None
-                and t.blocked.day
-                == first_day[(t.blocked.sequence, t.blocked.sender, t.blocked.kind)]
-                and _item_key(t.blocked) < (bound[t.blocked.kind], "")
-            )
+        self.ledger = limits.Ledger.read(self.snap.con)
+        heap = [
+            (track.blocked.due_at, track.record_id, track)
+            for track in self.tracks.values()
+            if self._advance(track) and track.blocked is not None
         ]
-        decided = limits.rank(self.snap.con, [t.blocked for t in chosen if t.blocked])
-        self.rankings += 1
-        for track, ok in zip(chosen, decided, strict=True):
-            self._settle(track, ok)
-        return chosen
-
-    def _horizon(self, waiting: Sequence[Track], kind: str) -> dt.datetime:
-        """The earliest instant a waiting contact could make a new `kind` item."""
-        found = _FAR
-        for track in waiting:
-            assert track.blocked is not None and track.current is not None
-            due = track.blocked.due_at
-            later = [i.at for i in track.inputs if i.kind == "request"]
-            if later:
-                found = min(found, later[0])
-            if track.queue:
-                found = min(found, due)
-            if kind == limits.EMAILS:
-                found = min(found, self._next_email_bound(track, due))
-        return found
-
-    def _next_email_bound(self, track: Track, due: dt.datetime) -> dt.datetime:
-        assert track.blocked is not None and track.current is not None
-        if track.blocked.kind == limits.ENROLLMENTS:
-            return due
-        steps = self._steps(track.current.sequence)
-        names = [s.name for s in steps]
-        index = names.index(track.current.next_step or names[0]) + 1
-        if index >= len(steps):
-            return _FAR
-        delay = steps[index].delay
-        if delay is None:
-            return due
-        return self.ctx.calendar.add(
-            due, delay.amount, delay.unit.value, track.current.zone
-        )
+        heapq.heapify(heap)
+        while heap:
+            _, _, track = heapq.heappop(heap)
+            assert track.blocked is not None
+            self._settle(track, self.ledger.admit(track.blocked))
+            self.limited += 1
+            if self._advance(track) and track.blocked is not None:
+                heapq.heappush(heap, (track.blocked.due_at, track.record_id, track))
+        self.ledger.write(self.snap.con)
 
     def _settle(self, track: Track, allowed: bool) -> None:
         item, enrollment = track.blocked, track.current
@@ -687,11 +634,6 @@ _REFUSALS = {
     "UNSUBSCRIBED": "UNSUBSCRIBED: the contact has unsubscribed",
     "NO_SENDER": "NO_SENDER: the contact has no owner to send as",
 }
-
-
-def _item_key(item: limits.Item | None) -> tuple[dt.datetime, str]:
-    assert item is not None
-    return (item.due_at, item.record_id)
 
 
 def _requested_by(source: str | None) -> str:
