@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import attrs
 
 from seqdsl.demo import DEFAULT_AS_OF, benchmark_rules, demo_rules
+from seqdsl.demo.rules import runtime_rules
 
 Param = str | int | tuple[str, ...]
 
@@ -169,17 +170,26 @@ class Clock:
 class Case:
     """A benchmark case: rules for seqdsl and the same lists for the alternatives.
 
-    A `daily` case is a full run (lists, workflows, sequences) that needs the runtime.
+    A runtime case is a full run (lists, workflows, sequences) that needs the
+    runtime: `runs` are the as-ofs of its runs, relative to "now", in order. The
+    earlier runs make the state (not timed); the last one is the run measured.
     """
 
     name: str
     title: str
     rules: str
-    daily: bool = False
+    runs: tuple[dt.timedelta, ...] = ()
+
+    @property
+    def runtime(self) -> bool:
+        return bool(self.runs)
 
     @property
     def lists(self) -> tuple[ListSpec, ...]:
-        return () if self.daily else recognise(self.rules)
+        return () if self.runtime else recognise(self.rules)
+
+
+_NOW, _HOUR, _DAY = dt.timedelta(0), dt.timedelta(hours=1), dt.timedelta(days=1)
 
 
 def _one_list(name: str, condition: str) -> str:
@@ -215,7 +225,24 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case("lists-50", "50 mixed lists", benchmark_rules(50)),
-    Case("daily-run", "daily run (workflows, sequences)", demo_rules(), daily=True),
+    Case(
+        "daily-run",
+        "daily run (workflows, sequences)",
+        demo_rules(),
+        runs=(-_DAY, _NOW),
+    ),
+    Case(
+        "runtime-daily",
+        "runtime: daily run (20 workflows, 10 sequences)",
+        runtime_rules(workflows=20, sequences=10),
+        runs=(-_DAY, _NOW),
+    ),
+    Case(
+        "runtime-hourly",
+        "runtime: hourly run (20 workflows, 10 sequences)",
+        runtime_rules(workflows=20, sequences=10),
+        runs=(-_DAY, _NOW, _HOUR),
+    ),
 )
 
 CASE_NAMES = tuple(case.name for case in CASES)

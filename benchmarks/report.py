@@ -2,7 +2,8 @@
 
 One table per size gives the median evaluation time of every case and engine with
 its ratio to seqdsl, one gives the peak memory; footnotes say which rows were
-extrapolated, which could not run and why.
+extrapolated, which could not run and why. Runtime cases get a table of their own
+with what the timed run left: contacts enrolled in a sequence and actions.
 """
 
 from __future__ import annotations
@@ -98,6 +99,34 @@ def _table(
     return lines
 
 
+def _runtime_table(
+    records: Sequence[Record], contacts: int, notes: _Notes
+) -> list[str]:
+    """seqdsl's runtime cases at one size: time, memory, and what the run did."""
+    found = {
+        r["case"]: r
+        for r in records
+        if r["contacts"] == contacts and r["engine"] == "seqdsl"
+    }
+    lines = [
+        "| case | timed run | peak MB | load and runs before | enrolled | actions |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for case in CASES:
+        record = found.get(case.name)
+        if not case.runtime or record is None:
+            continue
+        cells = [_time_cell(record, notes), _memory_cell(record, notes)]
+        cells.append(_load_cell(record, notes))
+        cells += [_count(record.get(key)) for key in ("enrolled", "actions")]
+        lines.append(f"| {case.title} | " + " | ".join(cells) + " |")
+    return lines if len(lines) > 2 else []
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
 def markdown(
     records: Sequence[Record],
     environment: Mapping[str, Any],
@@ -123,6 +152,15 @@ def markdown(
             "",
         ]
         lines += _table(records, contacts, _load_cell, notes)
+        runtime = _runtime_table(records, contacts, notes)
+        if runtime:
+            lines += [
+                "",
+                "Runtime runs (seqdsl): the timed run, then the contacts actively"
+                " enrolled in a sequence after it and the actions it produced:",
+                "",
+                *runtime,
+            ]
         floor = floors.get(contacts)
         if floor:
             lines += [

@@ -1,13 +1,16 @@
 """Run the benchmark suite: `python benchmarks/run.py [--quick] [--json PATH]`.
 
-Every case (a property rule, an OR of groups, an event-window rule, 50 mixed lists,
-a daily run) goes through seqdsl, hand-written DuckDB SQL, Polars, per-record Python
-and zen-engine. The Markdown table is printed and written next to the JSON records.
+Every list case (a property rule, an OR of groups, an event-window rule, 50 mixed
+lists) goes through seqdsl, hand-written DuckDB SQL, Polars, per-record Python and
+zen-engine; the runtime cases (the demo's daily run, and the daily and hourly runs of
+20 workflows and 10 sequences) through seqdsl alone. The Markdown tables are printed
+and written next to the JSON records.
 
---quick   20,000 contacts, 3 runs each: about one minute on 2 cores.
-(default) 100,000 and 1,000,000 contacts, up to 5 runs each: about 30 minutes on 2
-          cores (27 measured, with other work running), plus about a minute to
-          generate the 1,000,000-contact data once.
+--quick   20,000 contacts, 3 runs each: a few minutes on 2 cores, most of it the
+          runtime cases (`--cases` without them: about one minute).
+(default) 100,000 and 1,000,000 contacts, up to 5 runs each: 30 minutes and more on
+          2 cores, depending on the runtime cases, plus about a minute to generate
+          the 1,000,000-contact data once.
 """
 
 from __future__ import annotations

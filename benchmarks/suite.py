@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -33,6 +34,9 @@ from benchmarks.engines.records import EVENT_SHAPES
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 Record = dict[str, Any]
+#: What a runtime case's record says besides time and memory: contacts actively
+#: enrolled in a sequence after the timed run, and the actions that run produced.
+RUNTIME_DETAILS = ("enrolled", "actions")
 
 
 @attrs.frozen
@@ -47,8 +51,9 @@ class Mode:
     zen_limit: int
     #: contacts for python-per-record on event cases above this size
     python_event_limit: int | None
-    #: seconds a daily-run worker may take (load, the previous day's run, 3 runs)
-    daily_timeout: float
+    #: seconds a runtime case's worker may take: load, the runs before the timed
+    #: one, at least 3 timed runs
+    runtime_timeout: float
 
     def limit(self, engine: str, case: Case, contacts: int) -> int | None:
         """How many contacts `engine` evaluates; None means all of them."""
@@ -61,8 +66,10 @@ class Mode:
         return None
 
 
-QUICK = Mode("quick", (20_000,), 3, 10.0, 2_000, None, 30.0)
-FULL = Mode("full", (100_000, 1_000_000), 5, 60.0, 20_000, 200_000, 300.0)
+QUICK = Mode("quick", (20_000,), 3, 10.0, 2_000, None, 300.0)
+# at 1,000,000 contacts the run a day before takes about 70 s; this leaves room for
+# an untimed daily run and three timed ones of several minutes each
+FULL = Mode("full", (100_000, 1_000_000), 5, 60.0, 20_000, 200_000, 1800.0)
 
 
 def _load_average() -> float:
@@ -99,22 +106,12 @@ def _worker(
     if limit is not None:
         command += ["--limit", str(limit)]
     # the worker stops itself at its timeout; this one is a backstop
-    timeout = mode.daily_timeout + 60 if case.daily else None
-    if case.daily:
-        command += ["--timeout", f"{mode.daily_timeout:.0f}"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    try:
-        done = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        reason = f"killed after {timeout:.0f} s (load, the previous day's run, runs)"
+    timeout = mode.runtime_timeout + 60 if case.runtime else None
+    if case.runtime:
+        command += ["--timeout", f"{mode.runtime_timeout:.0f}"]
+    done = _run_in_session(command, timeout)
+    if done is None:
+        reason = f"killed after {timeout:.0f} s (load, the runs before, the timed runs)"
         return {"status": "timed out", "reason": reason}
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
@@ -126,10 +123,39 @@ def _worker(
     return report
 
 
+def _run_in_session(
+    command: list[str], timeout: float | None
+) -> subprocess.CompletedProcess[str] | None:
+    """Run a worker in a session of its own; None when it was killed at `timeout`.
+
+    At the timeout or an interrupt the whole session is killed, so the worker's
+    own child (a runtime case's earlier runs) goes with it.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = worker.communicate(timeout=timeout)
+    except BaseException as error:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.communicate()
+        if isinstance(error, subprocess.TimeoutExpired):
+            return None
+        raise
+    return subprocess.CompletedProcess(command, worker.returncode, stdout, stderr)
+
+
 def measure(case: Case, engine: str, contacts: int, mode: Mode, folder: Path) -> Record:
     """One row of the results: time, memory and what was evaluated."""
     record: Record = {"case": case.name, "engine": engine, "contacts": contacts}
-    if case.daily and engine != "seqdsl":
+    if case.runtime and engine != "seqdsl":
         reason = "no hand-written workflow and sequence runtime for this engine"
         return record | {"status": "not available", "reason": reason}
 
@@ -154,6 +180,7 @@ def measure(case: Case, engine: str, contacts: int, mode: Mode, folder: Path) ->
         "evaluated_contacts": evaluated,
         "members_file": str(members),
         "member_counts": report["members"],
+        **{key: report["details"].get(key) for key in RUNTIME_DETAILS if case.runtime},
     }
 
 

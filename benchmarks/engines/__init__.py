@@ -2,7 +2,8 @@
 
 `load` reads the data (not timed as evaluation), `evaluate` computes every list of the
 case (timed, repeated), `members` turns a result into record ids per list (not timed)
-so that the runner can check that every engine found the same members.
+so that the runner can check that every engine found the same members; `details`
+adds counts that describe a result (a runtime run's enrollments and actions).
 """
 
 from __future__ import annotations
@@ -50,9 +51,17 @@ class Runner(abc.ABC, Generic[R]):
     def evaluate(self) -> R:
         """Compute every list of the case for every loaded contact."""
 
+    def details(self, result: R) -> dict[str, int]:
+        """Counts that describe `result` besides its members (not timed); read
+        before `members`."""
+        return {}
+
     @abc.abstractmethod
     def members(self, result: R) -> Mapping[str, pa.Array]:
         """The ids of each list's members in `result`."""
+
+    def close(self) -> None:
+        """Remove what the runner left on disk; runs last, also after a failure."""
 
 
 #: Where each engine's runner lives; imported only when asked for (each has its deps).
