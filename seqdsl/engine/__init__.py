@@ -32,6 +32,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "Run",
+    "SplitEvents",
     "StoredLists",
     "Truths",
     "column_names",
@@ -77,6 +78,23 @@ def _frozen(mapping: Mapping[str, str]) -> Mapping[str, str]:
 
 
 @attrs.frozen
+class SplitEvents:
+    """Event counts as a sum of two parts, for many copies of few records.
+
+    When the records are copies (one per instant) of fewer real records, the
+    events all copies of a record share are counted once: `base` holds the
+    shared events under the real `record_id`, `delta` each copy's own events
+    under the copy's id, and `copies` maps each copy's `sid` to its `record_id`.
+    The `events` table stays whole for the counts that need it (`since
+    enrolled`).
+    """
+
+    base: str
+    delta: str
+    copies: str
+
+
+@attrs.frozen
 class Run:
     """The inputs of one evaluation besides the data tables.
 
@@ -95,6 +113,7 @@ class Run:
     stored: StoredLists | None = None
     prefix: str = TRUTHS_PREFIX
     only: frozenset[str] | None = None
+    split: SplitEvents | None = None
 
     def wants(self, rule: Rule) -> bool:
         return self.only is None or rule.key in self.only
@@ -219,14 +238,17 @@ def evaluate(
     stored: StoredLists | None = None,
     only: Iterable[str] | None = None,
     prefix: str = TRUTHS_PREFIX,
+    split: SplitEvents | None = None,
 ) -> Truths:
     """Evaluate every rule of `plan` (or those in `only`) for a run at `now`.
 
-    Each object's rules land in the table `<prefix><object>`.
+    Each object's rules land in the table `<prefix><object>`. With `split`, an
+    engine may count events in two parts (see :class:`SplitEvents`); the truths
+    are the same.
     """
     chosen = get_engine(engine)
     wanted = None if only is None else frozenset(only)
-    run = Run(now, previous_run_at, enrolled or {}, stored, prefix, wanted)
+    run = Run(now, previous_run_at, enrolled or {}, stored, prefix, wanted, split)
     con.execute("SET TimeZone = 'UTC'")
     tables: dict[str, str] = {}
     keys: dict[str, str] = {}

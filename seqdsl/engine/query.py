@@ -17,7 +17,7 @@ import attrs
 from sqlglot import exp
 
 from seqdsl import plan as p
-from seqdsl.engine import Run, rule_expr
+from seqdsl.engine import Run, SplitEvents, rule_expr
 from seqdsl.engine.sql import (
     Sql,
     col,
@@ -282,19 +282,57 @@ class ObjectQuery:
         counts = self._counts(None)
         if not counts:
             return
-        columns: list[Sql] = [named(col("record_id", "e"), "id")]
-        columns += [self._count_sql(ident_, count) for ident_, count in counts]
-        starts = [count.window.since for _, count in counts]
-        windows = None if None in starts else [s for s in starts if s is not None]
-        events = self._events({count.event for _, count in counts}, windows)
-        group = [col("record_id", "e")]
-        self.add_part("ev", select(columns, events, group_by=group), col("id", "o"))
+        split = self.run.split if self.run else None
+        if split is None:
+            query = self._counted("events", counts)
+        else:
+            query = self._split_counts(split, counts)
+        self.add_part("ev", query, col("id", "o"))
         for ident_, atom in self._count_tests(None):
             count = exp.func("coalesce", col(atom.count, "ev"), number(0))
             self.columns[ident_] = _count_test(atom, count)
 
+    def _counted(
+        self, relation: str, counts: list[tuple[str, p.EventCount]]
+    ) -> exp.Select:
+        """Per record of `relation`'s events, one column per count."""
+        columns: list[Sql] = [named(col("record_id", "e"), "id")]
+        columns += [self._count_sql(ident_, count) for ident_, count in counts]
+        starts = [count.window.since for _, count in counts]
+        windows = None if None in starts else [s for s in starts if s is not None]
+        types = {count.event for _, count in counts}
+        events = self._events(types, windows, relation)
+        return select(columns, events, group_by=[col("record_id", "e")])
+
+    def _split_counts(
+        self, split: SplitEvents, counts: list[tuple[str, p.EventCount]]
+    ) -> exp.Select:
+        """Per copy, its record's shared counts plus its own."""
+        base = self._counted(split.base, counts).subquery("b", copy=False)
+        delta = self._counted(split.delta, counts).subquery("d", copy=False)
+        zero = number(0)
+        columns: list[Sql] = [named(col("sid", "m"), "id")]
+        columns += [
+            named(
+                exp.Add(
+                    this=exp.func("coalesce", col(ident_, "b"), zero.copy()),
+                    expression=exp.func("coalesce", col(ident_, "d"), zero.copy()),
+                ),
+                ident_,
+            )
+            for ident_, _ in counts
+        ]
+        joins = [
+            (base, col("id", "b").eq(col("record_id", "m")), "left"),
+            (delta, col("id", "d").eq(col("sid", "m")), "left"),
+        ]
+        return select(columns, table(split.copies, "m"), joins=joins)
+
     def _events(
-        self, types: Iterable[str], windows: list[p.Param] | None = None
+        self,
+        types: Iterable[str],
+        windows: list[p.Param] | None = None,
+        relation: str = "events",
     ) -> Sql:
         """Events up to now of the types counted, with the fields filters read;
         with `windows`, only events since the earliest of them."""
@@ -318,7 +356,7 @@ class ObjectQuery:
                 else param(starts[0])
             )
             where.append(exp.GTE(this=col("occurred_at"), expression=earliest))
-        return select(columns, table("events"), where=where).subquery("e", copy=False)
+        return select(columns, table(relation), where=where).subquery("e", copy=False)
 
     def _filter_fields(self, expr: p.Expr | None) -> list[p.Field]:
         if expr is None:

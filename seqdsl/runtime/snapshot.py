@@ -47,7 +47,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from seqdsl import plan as p
-from seqdsl.engine import StoredLists, evaluate, get_engine
+from seqdsl.engine import SplitEvents, StoredLists, evaluate, get_engine
 from seqdsl.engine.sql import history_value_sql
 from seqdsl.runtime.errors import RunError
 from seqdsl.schema import SEQUENCE_PROPERTIES, Kind, Schema, Type
@@ -66,6 +66,7 @@ _SHADOWED = ("events", "property_history", "associations", "list_memberships")
 _TEXTUAL = frozenset({Kind.STRING, Kind.OWNER, Kind.TIMEZONE})
 _TRUTHS = "rt_truths_"
 _POINT_TRUTHS = "rt_point_truths_"
+_SPLIT = SplitEvents("rt_events_base", "rt_events_delta", "rt_point_copies")
 # keys per BIGINT bit mask when truths are fetched (the sign bit stays clear)
 _MASK_BITS = 63
 _CLOCK = "(SELECT t FROM rt_clock)"
@@ -347,10 +348,14 @@ class Snapshots:
         first = min(point[2] for point in points)
         last = max(point[2] for point in points)
         self.con.execute("UPDATE rt_clock SET t = ?, lo = ?", [last, first])
-        return ids, self._run_engine(last, previous, _POINT_TRUTHS)
+        return ids, self._run_engine(last, previous, _POINT_TRUTHS, _SPLIT)
 
     def _run_engine(
-        self, at: dt.datetime, previous: dt.datetime | None, prefix: str = _TRUTHS
+        self,
+        at: dt.datetime,
+        previous: dt.datetime | None,
+        prefix: str = _TRUTHS,
+        split: SplitEvents | None = None,
     ) -> dict[str, str]:
         started = time.perf_counter()
         stored = None
@@ -366,6 +371,7 @@ class Snapshots:
             enrolled=enrolled,
             stored=stored,
             prefix=prefix,
+            split=split,
         )
         self.calls += 1
         self.seconds += time.perf_counter() - started
@@ -779,6 +785,24 @@ class _PointViews(_Views):
             "AND h.object_type = s.object_type AND h.changed_at <= s.t",
         )
         yield "associations", "SELECT * FROM rt_point_links"
+        # event counts in two parts (see SplitEvents): the events before the
+        # batch's first instant once per record, then each point's own
+        yield (
+            "rt_point_copies",
+            "SELECT sid, record_id FROM rt_point_rows WHERE sid = pid",
+        )
+        yield (
+            "rt_events_base",
+            f"SELECT * FROM rt_data_events WHERE occurred_at < {_FIRST} "
+            "AND record_id IN (SELECT record_id FROM rt_point_copies)",
+        )
+        yield (
+            "rt_events_delta",
+            "SELECT e.* REPLACE (s.sid AS record_id) FROM rt_point_rows s "
+            f"JOIN rt_data_events e ON e.record_id = s.record_id "
+            f"AND e.occurred_at >= {_FIRST} AND e.occurred_at <= s.t "
+            "WHERE s.sid = s.pid",
+        )
 
     def records(self, object: str) -> str:
         return (
