@@ -439,3 +439,25 @@ def test_a_change_of_the_primary_company_enrolls_at_its_instant(
         ("2026-12-02T09:30:00Z", TASK, 'task "Call"'),
     ]
     assert _kinds(rows, "c2") == []
+
+
+def test_names_with_quotes_run_like_any_other(tmp_path: Path) -> None:
+    """List and workflow names are data: quotes and apostrophes in them reach the
+    state and the SQL of a run unchanged, across runs."""
+    rules = """
+    list "Bob's \\"VIP\\" leads" active { lifecyclestage is lead }
+    workflow "Route \\"VIP\\" leads' calls" on contact {
+      enroll when in list "Bob's \\"VIP\\" leads"
+      goal lifecyclestage is customer
+      wait 1 day
+      create task "Call"
+    }
+    """
+    ws = make(tmp_path, rules, [contact("c1", lifecyclestage="lead")])
+    first = ws.run("2026-12-01T12:00")
+    assert first.memberships == (('Bob\'s "VIP" leads', "c1"),)
+    assert [(a.source, a.kind) for a in first.actions] == [
+        ('Route "VIP" leads\' calls', "enroll")
+    ]
+    rows = ws.actions("2026-12-03T12:00")
+    assert _kinds(rows, "c1") == [("2026-12-02T12:00:00Z", TASK, 'task "Call"')]

@@ -32,6 +32,7 @@ from seqdsl.runtime import program as pg
 from seqdsl.runtime.actions import Effects
 from seqdsl.runtime.context import RunContext
 from seqdsl.runtime.snapshot import Point, Snapshots
+from seqdsl.runtime.sqltext import name_sql
 from seqdsl.runtime.workflows import (
     Decider,
     Flow,
@@ -184,7 +185,8 @@ class WorkflowPhase:
         """Records to visit at now: an edge key turned on, or already in hand, or
         enrolled somewhere."""
         con = self.snap.con
-        parts = []
+        parts: list[str] = []
+        params: list[str] = []
         for object in self.subjects:
             table = tables.get(object)
             keys = [
@@ -197,55 +199,55 @@ class WorkflowPhase:
             # a key that holds now and did not at the record's last evaluation
             held = "coalesce(p.keys, [])"
             turned_on = " OR ".join(
-                f't."{key}" AND NOT list_contains({held}, {_sql_text(key)})'
-                for key in keys
+                f"t.{name_sql(key)} AND NOT list_contains({held}, ?)" for key in keys
             )
             parts.append(
-                f'SELECT {_sql_text(object)} AS o, t.id FROM "{table}" t '
+                f"SELECT ? AS o, t.id FROM {name_sql(table)} t "
                 "LEFT JOIN (SELECT record_id, list(key) AS keys FROM prev_truths "
                 f"GROUP BY record_id) p ON p.record_id = t.id WHERE {turned_on}"
             )
+            params += [object, *keys]
         found = set(self.flows)
         if parts:
-            found |= {
-                (str(o), str(i))
-                for o, i in con.execute(" UNION ".join(parts)).fetchall()
-            }
-        for object, record_id in con.execute(
-            self._due_now(tables), {"now": self.ctx.as_of}
-        ).fetchall():
+            rows = con.execute(" UNION ".join(parts), params).fetchall()
+            found |= {(str(o), str(i)) for o, i in rows}
+        query, due_params = self._due_now(tables)
+        for object, record_id in con.execute(query, due_params).fetchall():
             found.add((str(object), str(record_id)))
         return sorted(found)
 
-    def _due_now(self, tables: Mapping[str, str]) -> str:
-        """SQL for enrolled records with something to do at now: a wait ends, an
-        awaited event happened, or an exit condition (goal, suppression,
-        `unenroll when`) holds."""
-        parts = ["SELECT NULL, NULL WHERE $now IS NULL AND false"]
+    def _due_now(self, tables: Mapping[str, str]) -> tuple[str, list[object]]:
+        """SQL and its parameters for enrolled records with something to do at
+        now: a wait ends, an awaited event happened, or an exit condition (goal,
+        suppression, `unenroll when`) holds."""
+        parts = ["SELECT NULL, NULL WHERE false"]
+        params: list[object] = []
         rules = self.ctx.plan.rules
         for name, decl in self.decider.workflows.items():
             table = tables.get(decl.object)
-            reasons = ["e.wake_at <= $now"]
+            reasons = ["e.wake_at <= ?"]
+            reason_params: list[object] = [self.ctx.as_of]
             if table is not None:
                 keys = [
                     workflow_key(name, part)
                     for part in ("goal", "suppress", "unenroll")
                 ]
-                reasons += [f't."{k}"' for k in keys if k in rules]
+                reasons += [f"t.{name_sql(k)}" for k in keys if k in rules]
                 for label in _event_waits(self.decider.programs[name]):
                     key = workflow_key(wait_workflow(name, label), "enroll")
                     if key in rules:
-                        reasons.append(
-                            f'(e.waiting = {_sql_text(label)} AND t."{key}")'
-                        )
-            join = f' LEFT JOIN "{table}" t ON t.id = e.record_id' if table else ""
+                        reasons.append(f"(e.waiting = ? AND t.{name_sql(key)})")
+                        reason_params.append(label)
+            join = ""
+            if table is not None:
+                join = f" LEFT JOIN {name_sql(table)} t ON t.id = e.record_id"
             parts.append(
-                f"SELECT {_sql_text(decl.object)}, e.record_id "
-                f"FROM prev_wf_enrollments e{join} "
-                f"WHERE e.workflow = {_sql_text(name)} AND e.status = 'active' "
+                f"SELECT ?, e.record_id FROM prev_wf_enrollments e{join} "
+                "WHERE e.workflow = ? AND e.status = 'active' "
                 f"AND ({' OR '.join(reasons)})"
             )
-        return " UNION ".join(parts)
+            params += [decl.object, name, *reason_params]
+        return " UNION ".join(parts), params
 
     def _points_before_now(self) -> list[tuple[str, str, dt.datetime]]:
         """(object, id, instant): checkpoints and wakes strictly between the
@@ -261,23 +263,25 @@ class WorkflowPhase:
             counted = counted_events(self.ctx.plan, object)
             if counted is not None:
                 # an event no count can count changes no truth at its instant
-                found += con.execute(
-                    f"SELECT DISTINCT '{object}', record_id, occurred_at "
+                rows = con.execute(
+                    "SELECT DISTINCT record_id, occurred_at "
                     "FROM rt_data_events e WHERE occurred_at > ? AND occurred_at < ? "
-                    f"AND ({counted}) "
-                    f"AND record_id IN (SELECT id FROM rt_data_obj_{object})",
+                    f"AND ({counted}) AND record_id IN "
+                    f"(SELECT id FROM {name_sql(f'rt_data_obj_{object}')})",
                     window,
                 ).fetchall()
+                found += [(object, record_id, at) for record_id, at in rows]
             for other, names in needed.items():
                 found += self._history_points(object, other, sorted(names), window)
         if "contact" in self.subjects and set(needed.get("contact", ())) & set(
             SEQUENCE_PROPERTIES
         ):
-            found += con.execute(
-                "SELECT DISTINCT 'contact', record_id, since FROM rt_sequence_props "
+            rows = con.execute(
+                "SELECT DISTINCT record_id, since FROM rt_sequence_props "
                 "WHERE since > ? AND since < ?",
                 window,
             ).fetchall()
+            found += [("contact", record_id, at) for record_id, at in rows]
         for workflow, record_id, wake in con.execute(
             "SELECT workflow, record_id, wake_at FROM prev_wf_enrollments "
             "WHERE status = 'active' AND wake_at < ?",
@@ -300,10 +304,10 @@ class WorkflowPhase:
         )
         params = [other, *window, list(names)]
         if other == object:
-            query = f"SELECT DISTINCT '{object}', record_id, changed_at FROM ({rows})"
+            query = f"SELECT DISTINCT record_id, changed_at FROM ({rows})"
         else:
             query = (
-                f"SELECT DISTINCT '{object}', l.id, h.changed_at FROM ({rows}) h JOIN ("
+                f"SELECT DISTINCT l.id, h.changed_at FROM ({rows}) h JOIN ("
                 "SELECT from_id AS id, to_id AS other FROM rt_data_associations "
                 "WHERE from_type = ? AND to_type = ? UNION ALL "
                 "SELECT to_id, from_id FROM rt_data_associations "
@@ -311,8 +315,8 @@ class WorkflowPhase:
             )
             params += [object, other, object, other]
         return [
-            (str(o), str(i), t)
-            for o, i, t in self.snap.con.execute(query, params).fetchall()
+            (object, str(i), t)
+            for i, t in self.snap.con.execute(query, params).fetchall()
         ]
 
     def _load(self, keys: Iterable[tuple[str, str]]) -> None:
@@ -384,7 +388,3 @@ def _event_waits(program: pg.Program) -> list[str]:
         for i in program.instructions
         if isinstance(i.op, pg.Wait) and isinstance(i.op.wait, ast.WaitUntilEvent)
     ]
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -50,6 +50,7 @@ from seqdsl import plan as p
 from seqdsl.engine import SplitEvents, StoredLists, evaluate, get_engine
 from seqdsl.engine.sql import history_value_sql
 from seqdsl.runtime.errors import RunError
+from seqdsl.runtime.sqltext import name_sql, text_sql, texts_sql
 from seqdsl.schema import SEQUENCE_PROPERTIES, Kind, Schema, Type
 
 __all__ = ["EPSILON", "Point", "Snapshots"]
@@ -162,7 +163,8 @@ class Snapshots:
         self.con.execute("INSERT INTO rt_clock VALUES (NULL, NULL)")
         try:
             for name in self._data_tables():
-                self.con.execute(f'ALTER TABLE "{name}" RENAME TO "rt_data_{name}"')
+                renamed = name_sql(f"rt_data_{name}")
+                self.con.execute(f"ALTER TABLE {name_sql(name)} RENAME TO {renamed}")
                 self._renamed.append(name)
         except BaseException:
             self._restore()
@@ -200,8 +202,10 @@ class Snapshots:
     def _restore(self) -> None:
         while self._renamed:
             name = self._renamed.pop()
-            self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
-            self.con.execute(f'ALTER TABLE "rt_data_{name}" RENAME TO "{name}"')
+            self.con.execute(f"DROP VIEW IF EXISTS {name_sql(name)}")
+            self.con.execute(
+                f"ALTER TABLE {name_sql(f'rt_data_{name}')} RENAME TO {name_sql(name)}"
+            )
 
     # -- inputs the run adds
 
@@ -300,9 +304,10 @@ class Snapshots:
             columns = [c for c in self._names(whole) if c in present]
             if not columns:
                 continue
-            assigned = ", ".join(f"{_ident(c)} = p.{_ident(c)}" for c in columns)
+            assigned = ", ".join(f"{name_sql(c)} = p.{name_sql(c)}" for c in columns)
             self.con.execute(
-                f'UPDATE "{whole}" AS w SET {assigned} FROM "{point_table}" p '
+                f"UPDATE {name_sql(whole)} AS w SET {assigned} "
+                f"FROM {name_sql(point_table)} p "
                 "JOIN rt_points q ON q.pid = p.id "
                 "WHERE w.id = q.record_id AND q.object_type = $o",
                 {"o": object},
@@ -409,12 +414,12 @@ class Snapshots:
             ]
             masks = ", ".join(
                 " + ".join(
-                    f"CASE WHEN {_ident(c)} THEN {1 << bit} ELSE 0 END"
+                    f"CASE WHEN {name_sql(c)} THEN {1 << bit} ELSE 0 END"
                     for bit, c in enumerate(chunk)
                 )
                 for chunk in chunks
             )
-            query = f"SELECT id, {masks} FROM {_ident(name)}{where}"
+            query = f"SELECT id, {masks} FROM {name_sql(name)}{where}"
             patterns: dict[tuple[int, ...], frozenset[str]] = {}
             for record_id, *packed in self.con.execute(query, params).fetchall():
                 pattern = tuple(packed)
@@ -425,7 +430,7 @@ class Snapshots:
 
     def _names(self, table: str) -> list[str]:
         """The truth columns of a truth table (all but `id`)."""
-        rows = self.con.execute(f"DESCRIBE {_ident(table)}").fetchall()
+        rows = self.con.execute(f"DESCRIBE {name_sql(table)}").fetchall()
         return [str(row[0]) for row in rows if row[0] != "id"]
 
     def values_at(
@@ -460,7 +465,7 @@ class Snapshots:
         self, object: str, columns: Sequence[str]
     ) -> dict[str, dict[str, str | None]]:
         """Current values (as text) of properties no history or action changes."""
-        names = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in columns)
+        names = ", ".join(f"CAST({name_sql(c)} AS VARCHAR)" for c in columns)
         rows = self.con.execute(
             f'SELECT id, {names} FROM "rt_data_obj_{object}" '
             "WHERE id IN (SELECT DISTINCT id FROM rt_pairs)"
@@ -485,8 +490,8 @@ class Snapshots:
             "FILTER (WHERE r.at_ <= q.at_) AS last_rank "
             "FROM rt_pairs q LEFT JOIN r ON r.record_id = q.id GROUP BY q.id, q.at_) "
             "SELECT a.id, a.at_, CASE WHEN coalesce(a.later, false) OR a.last_rank = 0 "
-            f'THEN a.value ELSE CAST(d."{column}" AS VARCHAR) END '
-            f'FROM a LEFT JOIN "rt_data_obj_{object}" d ON d.id = a.id'
+            f"THEN a.value ELSE CAST(d.{name_sql(column)} AS VARCHAR) END "
+            f"FROM a LEFT JOIN {name_sql(f'rt_data_obj_{object}')} d ON d.id = a.id"
         )
         result = self.con.execute(query, {"o": object, "c": column}).fetchall()
         return [(str(i), t.astimezone(dt.UTC), v) for i, t, v in result]
@@ -499,7 +504,7 @@ class Snapshots:
             return
         views = _WholeViews(self) if mode == _WHOLE else _PointViews(self)
         for name, query in views.all():
-            self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {query}')
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name_sql(name)} AS {query}")
         self._mode = mode
 
     def _point_rows(self) -> None:
@@ -621,9 +626,10 @@ class _Views:
         for name in properties:
             prop = props.property(name) if props else None
             if prop is not None:
-                value = _typed(f'a."{name}"', prop.type, zone)
-                chosen = f'CASE WHEN a."{name}__set" THEN {value} ELSE d."{name}" END'
-                replaced.append(f'{chosen} AS "{name}"')
+                column, is_set = name_sql(name), name_sql(f"{name}__set")
+                value = _typed(f"a.{column}", prop.type, zone)
+                chosen = f"CASE WHEN a.{is_set} THEN {value} ELSE d.{column} END"
+                replaced.append(f"{chosen} AS {column}")
         select = f"d.* REPLACE ({', '.join(replaced)})" if replaced else "d.*"
         joins = ""
         if properties:
@@ -639,9 +645,9 @@ class _Views:
         rows = (
             "(SELECT record_id, property, value, changed_at AS at_, 1 AS rank_, "
             "0 AS seq FROM rt_data_property_history "
-            f"WHERE object_type = {_text(object)} "
+            f"WHERE object_type = {text_sql(object)} "
             "UNION ALL SELECT record_id, property, value, set_at, 0, seq "
-            f"FROM rt_overrides WHERE object_type = {_text(object)})"
+            f"FROM rt_overrides WHERE object_type = {text_sql(object)})"
         )
         key = self.copy_key("r")
         touched = (
@@ -654,8 +660,8 @@ class _Views:
             f"{self.copies(rows, 'r', object)} GROUP BY {key}, r.property"
         )
         pivot = ", ".join(
-            f'max(value) FILTER (WHERE property = {_text(n)}) AS "{n}", '
-            f'bool_or(property = {_text(n)}) AS "{n}__set"'
+            f"max(value) FILTER (WHERE property = {text_sql(n)}) AS {name_sql(n)}, "
+            f"bool_or(property = {text_sql(n)}) AS {name_sql(f'{n}__set')}"
             for n in properties
         )
         return (
@@ -671,13 +677,15 @@ class _Views:
         names = list(SEQUENCE_PROPERTIES)
         present = [n for n in names if n in columns]
         if present:
-            dropped = ", ".join(f'"{n}"' for n in present)
+            dropped = ", ".join(name_sql(n) for n in present)
             select = select.replace("d.*", f"d.* EXCLUDE ({dropped})", 1)
         first, *rest = names
-        added = [f'coalesce(q."{first}", false) AS "{first}"']
-        added += [f'q."{n}"' for n in rest]
+        added = [f"coalesce(q.{name_sql(first)}, false) AS {name_sql(first)}"]
+        added += [f"q.{name_sql(n)}" for n in rest]
         key = self.copy_key("q")
-        latest = ", ".join(f'arg_max_null(q."{n}", q.since) AS "{n}"' for n in names)
+        latest = ", ".join(
+            f"arg_max_null(q.{name_sql(n)}, q.since) AS {name_sql(n)}" for n in names
+        )
         query = (
             f"SELECT {key} AS sid, {latest} "
             f"{self.copies('rt_sequence_props', 'q', 'contact')} "
@@ -706,12 +714,12 @@ class _Views:
             "WHERE NOT EXISTS (SELECT 1 FROM rt_latest c WHERE c.list = m.list "
             f"AND c.sid = {key} AND NOT c.member) "
             "UNION SELECT list, sid FROM rt_latest WHERE member AND list IN "
-            f"({_text_list(self.snap.manual_lists)})",
+            f"({texts_sql(self.snap.manual_lists)})",
         )
         yield (
             "rt_static_now",
             "SELECT list, sid AS record_id FROM rt_latest WHERE member AND list IN "
-            f"({_text_list(self.snap.static_lists)})",
+            f"({texts_sql(self.snap.static_lists)})",
         )
 
     def enrolled(self) -> Iterator[tuple[str, str]]:
@@ -723,7 +731,7 @@ class _Views:
                 "AS enrolled_at, "
                 f"max(e.left_at) FILTER (WHERE e.left_at <= {self.at}) AS left_at "
                 f"{self.copies('rt_enrolled', 'e')} "
-                f"WHERE e.workflow = {_text(workflow)} GROUP BY {key}"
+                f"WHERE e.workflow = {text_sql(workflow)} GROUP BY {key}"
             )
             yield (
                 f"rt_enrolled_{number}",
@@ -807,11 +815,11 @@ class _PointViews(_Views):
     def records(self, object: str) -> str:
         return (
             f'FROM rt_point_rows s JOIN "rt_data_obj_{object}" d '
-            f"ON d.id = s.record_id AND s.object_type = {_text(object)}"
+            f"ON d.id = s.record_id AND s.object_type = {text_sql(object)}"
         )
 
     def copies(self, relation: str, alias: str, object: str | None = None) -> str:
-        kind = f" AND s.object_type = {_text(object)}" if object else ""
+        kind = f" AND s.object_type = {text_sql(object)}" if object else ""
         return (
             f"FROM rt_point_rows s JOIN {relation} {alias} "
             f"ON {alias}.record_id = s.record_id{kind}"
@@ -874,17 +882,3 @@ def _unpacked(chunks: Sequence[Sequence[str]], masks: Sequence[int]) -> frozense
         for bit, key in enumerate(chunk)
         if mask >> bit & 1
     )
-
-
-def _ident(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _text_list(values: Iterable[str]) -> str:
-    items = [_text(v) for v in sorted(values)]
-    return ", ".join(items) if items else "NULL"

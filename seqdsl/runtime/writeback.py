@@ -21,6 +21,7 @@ from seqdsl.runtime.context import RunContext
 from seqdsl.runtime.limits import USAGE
 from seqdsl.runtime.outbox import Decision
 from seqdsl.runtime.replay import WorkflowPhase
+from seqdsl.runtime.sqltext import name_sql
 from seqdsl.runtime.workflows import Enrollment
 
 __all__ = ["memberships", "write_back"]
@@ -76,17 +77,18 @@ def memberships(
     con: duckdb.DuckDBPyConnection, plan: p.Plan, tables: Mapping[str, str]
 ) -> tuple[tuple[str, str], ...]:
     """Every list's members as evaluated at the run's now."""
-    parts = []
+    parts, names = [], []
     for rule in plan.rules.values():
         found = tables.get(rule.object)
         if rule.is_list and found is not None:
             parts.append(
-                f'SELECT {_text(rule.name)} AS list, id FROM "{found}" '
-                f'WHERE "{rule.key}"'
+                f"SELECT ? AS list, id FROM {name_sql(found)} "
+                f"WHERE {name_sql(rule.key)}"
             )
+            names.append(rule.name)
     if not parts:
         return ()
-    rows = con.execute(" UNION ".join(parts) + " ORDER BY 1, 2").fetchall()
+    rows = con.execute(" UNION ".join(parts) + " ORDER BY 1, 2", names).fetchall()
     return tuple((str(a), str(b)) for a, b in rows)
 
 
@@ -107,23 +109,24 @@ def _truths(con: duckdb.DuckDBPyConnection, workflows: WorkflowPhase) -> None:
         ["object_type", "id"],
         [flow.key for flow in workflows.flows.values()],
     )
-    parts = []
+    parts, params = [], []
     steady = workflows.decider.steady
     for key in keys:
         found = workflows.now_tables.get(workflows.ctx.plan.rules[key].object)
         if found is not None:
             kept = steady.get(key, key)
             parts.append(
-                f'SELECT {_text(key)} AS key, id AS record_id FROM "{found}" '
-                f'WHERE "{kept}"'
+                f"SELECT ? AS key, id AS record_id FROM {name_sql(found)} "
+                f"WHERE {name_sql(kept)}"
             )
+            params.append(key)
     query = "SELECT * FROM rt_visited_truths"
     if parts:
         query += (
             f" UNION ALL SELECT * FROM ({' UNION ALL '.join(parts)}) "
             "WHERE record_id NOT IN (SELECT id FROM rt_visited)"
         )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE new_truths AS {query}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_truths AS {query}", params)
 
 
 def _list_members(
@@ -142,7 +145,7 @@ def _list_members(
             continue
         con.execute(
             "INSERT INTO new_list_members SELECT ?, id, true, ?, 0 "
-            f'FROM "{found}" WHERE "{rule.key}" AND id NOT IN '
+            f"FROM {name_sql(found)} WHERE {name_sql(rule.key)} AND id NOT IN "
             "(SELECT record_id FROM rt_list_changes WHERE list = ?)",
             [rule.name, ctx.as_of, rule.name],
         )
@@ -248,7 +251,3 @@ def _arrow_type(column: str, values: Sequence[object]) -> pa.DataType:
 
 def _columns(name: str) -> list[str]:
     return [column.split()[0] for column in st.TABLES[name].split(", ")]
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
