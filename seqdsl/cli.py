@@ -8,14 +8,15 @@ traceback; anything else is reported as an internal error.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import importlib
 import logging
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -36,6 +37,9 @@ from seqdsl.workspace import (
     load_sources_only,
     load_workspace,
 )
+
+if TYPE_CHECKING:
+    from seqdsl.runtime.context import Progress
 
 log = logging.getLogger("seqdsl")
 
@@ -74,6 +78,36 @@ class Failure(Exception):
 
 def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _progress(what: str) -> Iterator[Progress]:
+    """A progress bar on stderr while a long verb runs: its stage, how far it has
+    got in it, and the time so far. It is gone when the verb ends, and shows
+    nothing when stderr is not a terminal."""
+    from rich import progress as bars
+
+    bar = bars.Progress(
+        bars.SpinnerColumn(),
+        bars.TextColumn("{task.description}"),
+        bars.BarColumn(),
+        bars.MofNCompleteColumn(),
+        bars.TimeElapsedColumn(),
+        console=_console(stderr=True),
+        transient=True,
+    )
+    current, task = "", bar.add_task(what, total=None)
+
+    def tell(stage: str, done: int, total: int | None) -> None:
+        nonlocal current, task
+        # a new stage gets a bar of its own: its total may be unknown
+        if stage != current:
+            bar.remove_task(task)
+            current, task = stage, bar.add_task(f"{what}: {stage}", total=total)
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield tell
 
 
 def _guarded(command: F) -> F:
@@ -440,9 +474,8 @@ def run_command(workspace: Path | None, as_of_text: str | None, out: Path) -> No
     assert result.workspace is not None  # checked() fails otherwise
     settings = result.workspace.settings
     as_of = _as_of(as_of_text, settings.timezone)
-    err = _console(stderr=True)
-    with err.status(f"running {settings.root.name} as of {as_of:%Y-%m-%d %H:%M}Z"):
-        outcome = run(result.workspace, None, as_of)
+    with _progress(f"{settings.root.name} as of {as_of:%Y-%m-%d %H:%M}Z") as told:
+        outcome = run(result.workspace, None, as_of, progress=told)
     out.mkdir(parents=True, exist_ok=True)
     members = "".join(f"{_csv(a)},{_csv(b)}\n" for a, b in outcome.memberships)
     _write_atomically(out / "memberships.csv", "list,record_id\n" + members)
@@ -576,8 +609,10 @@ def simulate(
         step = parse_step(every)
     except ValueError as error:
         raise Failure(str(error)) from None
-    with _console(stderr=True).status("simulating"):
-        simulation = run_simulation(result.workspace, None, start, end, step)
+    with _progress(result.workspace.settings.root.name) as told:
+        simulation = run_simulation(
+            result.workspace, None, start, end, step, progress=told
+        )
     _console().print(simulation_text(simulation), markup=False)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -164,6 +164,8 @@ def test_simulate_writes_csv_and_html(workspace: Path, tmp_path: Path) -> None:
         str(workspace),
     )
     assert result.exit_code == 0, result.output
+    assert "sends per sender against their limits" in result.output
+    assert "/ 200" in result.output  # the sequence's email limit per sender
     page = (out / "simulation.html").read_text(encoding="utf-8")
     assert page.count("<svg") >= 3
     assert (out / "simulation.csv").read_text(encoding="utf-8").startswith("section,")

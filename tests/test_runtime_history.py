@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from runtime_kit import at, contact, make
 
-from seqdsl.runtime import StateError, record_history, simulate
+from seqdsl.runtime import StateError, record_history, run, simulate
 
 RULES = """
 list "Leads" active { lifecyclestage is lead }
@@ -75,3 +75,36 @@ def test_simulation_counts_per_day_and_leaves_the_state_alone(tmp_path: Path) ->
         2,
     )
     assert (first.emails, first.deferred) == (2, 1)
+
+
+def test_simulation_and_its_runs_tell_their_progress(tmp_path: Path) -> None:
+    """`simulate` tells how many of its runs are done; each run tells its stages
+    in order, never past their totals, ending with writing the state."""
+    contacts = [contact(c, lifecyclestage="lead") for c in ("c1", "c2", "c3")]
+    ws = make(tmp_path, RULES, contacts)
+    ws.run("2026-11-30T12:00")
+    told: list[tuple[str, int, int | None]] = []
+    run(
+        ws.checked,
+        ws.con,
+        at("2026-12-01T12:00"),
+        progress=lambda *step: told.append(step),
+    )
+    stages = list(dict.fromkeys(stage for stage, _, _ in told))
+    assert stages[0] == "replaying the period"
+    assert stages[-1] == "writing the state"
+    assert "evaluating every record at now" in stages
+    assert "stepping sequence enrollments" in stages
+    assert all(total is None or 0 <= done <= total for _, done, total in told)
+    assert told[-1] == ("writing the state", 1, 1)
+
+    runs: list[tuple[str, int, int | None]] = []
+    simulate(
+        ws.checked,
+        ws.con,
+        at("2026-12-02T12:00"),
+        at("2026-12-04T12:00"),
+        dt.timedelta(days=1),
+        progress=lambda *step: runs.append(step),
+    )
+    assert runs == [("simulating runs", n, 3) for n in range(4)]

@@ -17,13 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
+from rich.console import Group
 from rich.table import Table
 
-from seqdsl.runtime.history import DayCounts, HistoryEntry, Simulation
+from seqdsl.runtime.history import DayCounts, HistoryEntry, SenderDay, Simulation
 from seqdsl.runtime.run import RunResult
 
 _STEP = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+#: sender rows the text report shows; the CSV and HTML have them all
+SENDER_ROWS = 30
 
 
 def parse_step(text: str) -> dt.timedelta:
@@ -78,7 +81,12 @@ _DAY_COLUMNS = (
 )
 
 
-def simulation_text(simulation: Simulation) -> Table:
+def simulation_text(simulation: Simulation) -> Group:
+    """The days, then the senders' use of their limits (the fullest first)."""
+    return Group(_days_table(simulation), _senders_table(simulation.senders))
+
+
+def _days_table(simulation: Simulation) -> Table:
     table = Table(
         title=f"simulation: {simulation.runs} runs "
         f"from {simulation.start:%Y-%m-%d %H:%M}Z to {simulation.end:%Y-%m-%d %H:%M}Z",
@@ -95,6 +103,50 @@ def simulation_text(simulation: Simulation) -> Table:
             left or "-",
         )
     return table
+
+
+def _senders_table(senders: Sequence[SenderDay]) -> Table:
+    """Per day, sequence and sender: emails and enrollments against the limits,
+    and the items moved to a later day; the rows nearest a limit first."""
+    ranked = sorted(senders, key=lambda s: (-_fullness(s), s.day, s.sequence, s.sender))
+    shown = ranked[:SENDER_ROWS]
+    table = Table(title="sends per sender against their limits", title_justify="left")
+    if len(ranked) > len(shown):
+        more = len(ranked) - len(shown)
+        table.caption = f"{more:,} more rows in simulation.csv (--out)"
+        table.caption_justify = "left"
+    for header in ("day", "sequence", "sender"):
+        table.add_column(header, no_wrap=True)
+    for header in ("emails", "enrollments", "deferred"):
+        table.add_column(header, justify="right")
+    for send in sorted(shown, key=lambda s: (s.day, s.sequence, s.sender)):
+        table.add_row(
+            send.day.isoformat(),
+            send.sequence,
+            send.sender,
+            _against(send.emails, send.email_limit),
+            _against(send.enrollments, send.enrollment_limit),
+            f"{send.deferred:,}",
+        )
+    return table
+
+
+def _fullness(send: SenderDay) -> float:
+    """How near the sender came to its closer limit (1 is at the limit); deferrals
+    count as past it."""
+    shares = [
+        used / limit
+        for used, limit in (
+            (send.emails, send.email_limit),
+            (send.enrollments, send.enrollment_limit),
+        )
+        if limit
+    ]
+    return max(shares, default=0.0) + (1.0 if send.deferred else 0.0)
+
+
+def _against(used: int, limit: int | None) -> str:
+    return f"{used:,}" if limit is None else f"{used:,} / {limit:,}"
 
 
 def simulation_csv(simulation: Simulation) -> str:

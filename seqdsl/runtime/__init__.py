@@ -6,6 +6,7 @@ committed together in one transaction (see docs/semantics.md for the exact rules
 :func:`record_history` and :func:`simulate` read and explore that state.
 """
 
+from seqdsl.runtime.context import Progress
 from seqdsl.runtime.errors import RunError
 from seqdsl.runtime.history import (
     DayCounts,
@@ -25,6 +26,7 @@ __all__ = [
     "Action",
     "DayCounts",
     "HistoryEntry",
+    "Progress",
     "RunError",
     "RunResult",
     "RunStats",

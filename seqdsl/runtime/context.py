@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
+from typing import Protocol
 
 import attrs
 
@@ -22,10 +23,12 @@ from seqdsl.runtime.outbox import Decision
 
 __all__ = [
     "MAX_DEPTH",
+    "Progress",
     "RunContext",
     "SequenceExit",
     "SequenceRequest",
     "day_rule",
+    "no_progress",
     "rule_version",
     "window_of",
 ]
@@ -33,6 +36,17 @@ __all__ = [
 #: How many times one record may be re-evaluated at one instant, i.e. how deep
 #: actions may trigger other workflows before the cascade is stopped.
 MAX_DEPTH = 8
+
+
+class Progress(Protocol):
+    """Told how far a long verb has got: its current stage in a few words, and
+    `done` of `total` units of it (`total` None when not known in advance)."""
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None: ...
+
+
+def no_progress(stage: str, done: int, total: int | None) -> None:
+    """The progress of a caller that does not ask for it."""
 
 
 @attrs.frozen
@@ -85,6 +99,7 @@ class RunContext:
     first_seen: Mapping[str, dt.datetime]
     decisions: list[Decision] = attrs.field(factory=list)
     max_depth: int = MAX_DEPTH
+    progress: Progress = no_progress
 
     @property
     def first_run(self) -> bool:

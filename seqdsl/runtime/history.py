@@ -24,6 +24,7 @@ from seqdsl.checked import CheckedWorkspace
 from seqdsl.compile import calendar_of, compile_workspace
 from seqdsl.data import load_data
 from seqdsl.runtime import state as st
+from seqdsl.runtime.context import Progress, no_progress
 from seqdsl.runtime.errors import RunError
 from seqdsl.runtime.outbox import Action
 from seqdsl.runtime.run import RunResult, run, runtime_columns
@@ -120,8 +121,10 @@ def simulate(
     every: dt.timedelta,
     *,
     state_path: Path | None = None,
+    progress: Progress = no_progress,
 ) -> Simulation:
-    """Run from `start` to `end` every `every` on a copy of the state, and count."""
+    """Run from `start` to `end` every `every` on a copy of the state, and count;
+    `progress` is told each run as it starts."""
     if every <= dt.timedelta(0):
         raise RunError("the simulation step must be longer than zero")
     if end < start:
@@ -135,11 +138,13 @@ def simulate(
         copy = Path(folder) / "state.duckdb"
         if source.exists():
             _copy_state(source, copy)
-        results = []
-        moment = start
+        results: list[RunResult] = []
+        moment, total = start, (end - start) // every + 1
         while moment <= end:
+            progress("simulating runs", len(results), total)
             results.append(run(checked, con, moment, state_path=copy))
             moment += every
+        progress("simulating runs", total, total)
         deferred = _deferrals(copy, results)
     if data is None:
         con.close()

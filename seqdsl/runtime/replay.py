@@ -47,6 +47,12 @@ __all__ = ["WorkflowPhase"]
 
 log = logging.getLogger("seqdsl.runtime.replay")
 
+# the stages the phase reports to the run's progress, and how often it does
+_REPLAYING = "replaying the period"
+_EVALUATING = "evaluating every record at now"
+_DECIDING = "deciding at now"
+_EVERY = 5000
+
 
 class WorkflowPhase:
     """Schedules the visits of every record and evaluates the rules for them."""
@@ -102,6 +108,7 @@ class WorkflowPhase:
         first, and visits them in order until an action changes what the rules
         read (the rest waits for the next round)."""
         flows = list(self.flows.values())
+        total = len(flows)
         while flows:
             batches: dict[object, list[tuple[Flow, list[dt.datetime]]]] = {}
             busy = []
@@ -112,9 +119,12 @@ class WorkflowPhase:
                     key = self.snap.batch_key(todo[0])
                     same = [t for t in todo if self.snap.batch_key(t) == key]
                     batches.setdefault(key, []).append((flow, same))
+            # records with nothing left before now are done
+            self.ctx.progress(_REPLAYING, total - len(busy), total)
             for items in batches.values():
                 self._visit_batch(items)
             flows = busy
+        self.ctx.progress(_REPLAYING, total, total)
 
     def edge_keys(self) -> list[str]:
         """The rule keys whose previous truth the state keeps, for edges."""
@@ -156,9 +166,11 @@ class WorkflowPhase:
         """Evaluate every record at now; visit those with anything to do."""
         now = self.ctx.as_of
         self.effects.flush()
+        self.ctx.progress(_EVALUATING, 0, 1)
         previous = self.decider.previous(now)
         tables = self.snap.evaluate_all(now, previous)
         self.now_tables = tables
+        self.ctx.progress(_EVALUATING, 1, 1)
         wanted = self._wanted_now(tables)
         self._load(wanted)
         found = {
@@ -166,10 +178,13 @@ class WorkflowPhase:
             for o, i, keys in self.snap.fetch(tables, [i for _, i in wanted])
         }
         values = self._values([(o, i, now) for o, i in wanted])
-        for key in wanted:
+        for number, key in enumerate(wanted):
+            if number % _EVERY == 0:
+                self.ctx.progress(_DECIDING, number, len(wanted))
             flow = self.flows[key]
             flow.values = values.get((key[0], key[1], now), {})
             self.decider.visit(flow, now, found.get(key, frozenset()))
+        self.ctx.progress(_DECIDING, len(wanted), len(wanted))
         again = [f for f in self.flows.values() if f.again]
         touched: set[tuple[str, str]] = set()
         while again:

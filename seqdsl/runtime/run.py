@@ -30,7 +30,7 @@ from seqdsl.compile import calendar_of, compile_workspace
 from seqdsl.data import load_data
 from seqdsl.runtime import state as st
 from seqdsl.runtime.actions import owner_property, zone_property
-from seqdsl.runtime.context import RunContext, rule_version
+from seqdsl.runtime.context import Progress, RunContext, no_progress, rule_version
 from seqdsl.runtime.errors import RunError
 from seqdsl.runtime.limits import usage_table
 from seqdsl.runtime.outbox import Action, in_due_order, stamp
@@ -97,13 +97,15 @@ def run(
     *,
     state_path: Path | None = None,
     engine: str | None = None,
+    progress: Progress = no_progress,
 ) -> RunResult:
     """Run every workflow and sequence of `checked` up to `as_of`.
 
     `data` is a connection whose TEMP tables hold the data (as
     :func:`seqdsl.data.load_data` makes them, with at least
     :func:`runtime_columns`), or None to load the workspace's data files. The state
-    file is `state_path`, by default the workspace's `[state] path`.
+    file is `state_path`, by default the workspace's `[state] path`. `progress` is
+    told each stage of the run as it goes.
     """
     started = time.perf_counter()
     if as_of.utcoffset() is None:
@@ -111,14 +113,16 @@ def run(
     plan = compile_workspace(_prepared(checked))
     con = data
     if con is None:
+        progress("loading data", 0, 1)
         con = duckdb.connect()
         load_data(con, checked.settings, checked.schema, _needed(checked, plan))
+        progress("loading data", 1, 1)
     # a run allocates millions of small acyclic objects; the cycle collector
     # would only rescan them (about a sixth of a large run's time)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        job = _Run(checked, plan, con, as_of.astimezone(dt.UTC))
+        job = _Run(checked, plan, con, as_of.astimezone(dt.UTC), progress)
         result = job.execute(
             Path(state_path or checked.settings.state_path),
             engine or checked.settings.engine,
@@ -257,6 +261,7 @@ class _Run:
     plan: p.Plan
     con: duckdb.DuckDBPyConnection
     as_of: dt.datetime
+    progress: Progress = no_progress
 
     def execute(self, path: Path, engine: str) -> RunResult:
         info = st.attach(self.con, path)
@@ -273,11 +278,13 @@ class _Run:
             st.kill_point("loaded")
             result = self._compute(info, engine)
             st.kill_point("computed")
+            self.progress("writing the state", 0, 1)
             st.commit(
                 self.con,
                 {table: f"new_{table}" for table in st.REPLACED},
                 {table: f"add_{table}" for table in st.APPENDED},
             )
+            self.progress("writing the state", 1, 1)
             st.kill_point("committed")
             return result
         finally:
@@ -371,6 +378,7 @@ class _Run:
             info.last_as_of,
             {name: rule_version(decl) for name, decl in declarations.items()},
             {name: seen.get(name, self.as_of) for name in declarations},
+            progress=self.progress,
         )
 
     def _seed(

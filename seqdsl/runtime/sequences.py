@@ -77,6 +77,10 @@ log = logging.getLogger("seqdsl.runtime.sequences")
 _FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
 # a contact's sequence decisions come after its workflow decisions at one instant
 _SEQUENCE_ORDER = 1 << 40
+# the stages the phase reports to the run's progress, and how often it does
+_STEPPING = "stepping sequence enrollments"
+_LIMITING = "deciding sender limits"
+_EVERY = 5000
 
 
 class SequencePhase:
@@ -111,13 +115,18 @@ class SequencePhase:
         is left before now."""
         self._profiles()
         self.ledger = limits.Ledger.read(self.snap.con)
-        heap = [
-            (track.blocked.due_at, track.record_id, track)
-            for track in self.tracks.values()
-            if self._advance(track) and track.blocked is not None
-        ]
+        heap: list[tuple[dt.datetime, str, Track]] = []
+        progress, total = self.ctx.progress, len(self.tracks)
+        for number, track in enumerate(self.tracks.values()):
+            if number % _EVERY == 0:
+                progress(_STEPPING, number, total)
+            if self._advance(track) and track.blocked is not None:
+                heap.append((track.blocked.due_at, track.record_id, track))
+        progress(_STEPPING, total, total)
         heapq.heapify(heap)
         while heap:
+            if self.limited % _EVERY == 0:
+                progress(_LIMITING, self.limited, None)
             _, _, track = heapq.heappop(heap)
             assert track.blocked is not None
             self._settle(track, self.ledger.admit(track.blocked))
