@@ -515,17 +515,59 @@ class Plan:
             for name, param in self.params().items()
         }
 
+    def turns_daily(self, key: str) -> bool:
+        """Whether time alone may turn rule `key` at a workspace midnight: it
+        reads, itself or through the lists, counts and filters it uses, a
+        parameter fixed per day (`in last N days`, a date's today)."""
+        daily = (ParamKind.DAY_START, ParamKind.DATE)
+        seen: set[str] = set()
+        stack: list[Expr] = [self.rules[key].expr]
+        while stack:
+            for node in walk(stack.pop()):
+                found = node.id if isinstance(node, AtomRef) else None
+                if isinstance(node, RuleRef):
+                    found = node.key
+                if found is None or found in seen:
+                    continue
+                seen.add(found)
+                if isinstance(node, RuleRef):
+                    stack.append(self.rules[node.key].expr)
+                    continue
+                atom = self.atoms[found]
+                if any(p.kind in daily for p in self._atom_params(atom)):
+                    return True
+                stack += self._atom_filters(atom)
+        return False
+
+    def _atom_params(self, atom: Atom) -> Iterator[Param]:
+        """The parameters one atom reads itself (not through filters)."""
+        if isinstance(atom, UpdatedSince):
+            yield atom.since
+        elif isinstance(atom, Changed):
+            yield PREVIOUS_RUN
+        elif isinstance(atom, ValueAtom) and isinstance(atom.test, OneOf):
+            yield from (v for v in atom.test.values if isinstance(v, Param))
+        elif isinstance(atom, ValueAtom) and isinstance(atom.test, InRange):
+            bounds = (atom.test.low, atom.test.high)
+            yield from (b for b in bounds if isinstance(b, Param))
+        elif isinstance(atom, CountTest):
+            since = self.event_counts[atom.count].window.since
+            if since is not None:
+                yield since
+
+    def _atom_filters(self, atom: Atom) -> list[Expr]:
+        """The filters of the events or associated records an atom counts."""
+        if isinstance(atom, CountTest):
+            found = self.event_counts[atom.count].filter
+            return [] if found is None else [found]
+        if isinstance(atom, QuantTest):
+            counts = (self.assoc_counts[atom.matches], self.assoc_counts[atom.total])
+            return [c.filter for c in counts if c.filter is not None]
+        return []
+
     def _param_uses(self) -> Iterator[Param]:
         for atom in self.atoms.values():
-            if isinstance(atom, UpdatedSince):
-                yield atom.since
-            elif isinstance(atom, Changed):
-                yield PREVIOUS_RUN
-            elif isinstance(atom, ValueAtom) and isinstance(atom.test, OneOf):
-                yield from (v for v in atom.test.values if isinstance(v, Param))
-            elif isinstance(atom, ValueAtom) and isinstance(atom.test, InRange):
-                bounds = (atom.test.low, atom.test.high)
-                yield from (b for b in bounds if isinstance(b, Param))
+            yield from self._atom_params(atom)
         for count in self.event_counts.values():
             if count.window.since is not None:
                 yield count.window.since

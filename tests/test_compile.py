@@ -278,3 +278,22 @@ def test_counted_events_selects_what_some_count_can_count() -> None:
     query = f"SELECT record_id FROM events e WHERE {condition} ORDER BY 1"
     assert con.execute(query).fetchall() == [("1",), ("2",)]
     assert counted_events(compiled('list "L" active { n > 1 }\n'), "contact") is None
+
+
+def test_rules_that_time_alone_turns_at_midnight() -> None:
+    """A rule turns daily when it reads a parameter fixed per day, itself or
+    through a list it refers to; property tests and windowless counts do not."""
+    plan = compiled(
+        """
+        list "Recent" active { had page_view in last 30 days }
+        list "Leads" active { stage is lead }
+        list "Recent leads" active { in list "Recent" and stage is lead }
+        list "Renewing" active { renewal in next 30 days }
+        list "Ever" active { had page_view where url contains "/pricing" }
+        list "Older" active { created is more than 10 days ago }
+        """
+    )
+    turning = {
+        rule.name for rule in plan.rules.values() if plan.turns_daily(rule.key)
+    }
+    assert turning == {"Recent", "Recent leads", "Renewing", "Older"}

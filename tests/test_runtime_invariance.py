@@ -1,7 +1,8 @@
 """Property test: cutting a period into more runs changes no decision and no order.
 
 With property history given, one run over a period and several shorter runs over the
-same period must decide the same actions, at the same times, in the same order.
+same period must decide the same actions, at the same times, in the same order; also
+where time alone turns a truth (an event leaving an `in last N days` window).
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ workflow "Attempted" on contact {
   run on weekdays 09:00 to 17:00
   create task "follow"
 }
+workflow "Quiet" on contact {
+  enroll when lifecyclestage is lead
+    and not had page_view where url contains "/home" in last 2 days
+  existing: skip
+  unenroll when had page_view where url contains "/pricing" in last 1 days
+  wait 1 day
+  create task "nudge"
+}
 sequence "Seq" {
   sender user "u1"
   send window 09:00 to 17:00 in workspace time zone
@@ -55,7 +64,7 @@ events = st.lists(
     st.tuples(
         st.sampled_from(CONTACTS),
         minutes,
-        st.sampled_from(("/pricing", "/pricing", "/home", "reply")),
+        st.sampled_from(("/pricing", "/pricing", "/home", "/home", "reply")),
     ),
     max_size=6,
 )
@@ -169,3 +178,18 @@ def test_the_generated_periods_do_decide_things() -> None:
     kinds = {row[4] for row in found}
     assert {"enroll", "set_property", "send_email", "unenroll"} <= kinds
     assert {row[2] for row in found} == {"c1", "c2"}
+
+
+def test_the_generated_periods_do_turn_with_time() -> None:
+    """A `/home` view holds "Quiet" off; two days later, at midnight, time alone
+    turns it on, so the property covers truths that no data point dates."""
+    drawn = [("c3", 60, "/home")]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        ws = _workspace(root / "ws", drawn, [])
+        found = _decisions(
+            ws, root / "s.duckdb", [START, START + dt.timedelta(hours=HOURS)]
+        )
+        ws.con.close()
+    quiet = [(row[1], row[4]) for row in found if row[3] == "Quiet"]
+    assert quiet[0] == ("2026-12-04T00:00:00Z", "enroll")

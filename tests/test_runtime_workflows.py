@@ -461,3 +461,42 @@ def test_names_with_quotes_run_like_any_other(tmp_path: Path) -> None:
     ]
     rows = ws.actions("2026-12-03T12:00")
     assert _kinds(rows, "c1") == [("2026-12-02T12:00:00Z", TASK, 'task "Call"')]
+
+
+def test_a_trigger_time_turns_true_enrolls_at_that_midnight(tmp_path: Path) -> None:
+    """When an event leaves an `in last N days` window, the trigger it held false
+    turns true at the workspace midnight (New York here) the window moves past
+    it; one run over the days and two shorter runs both enroll then."""
+    rules = """
+    workflow "Quiet" on contact {
+      enroll when lifecyclestage is lead
+        and not had page_view where url contains "/home" in last 2 days
+      existing: skip
+      create task "Nudge"
+    }
+    """
+    events = [
+        {
+            "record_id": "c1",
+            "type": "page_view",
+            "occurred_at": "2026-12-01T15:00:00Z",
+            "url": "/home",
+        }
+    ]
+    contacts = [contact("c1", lifecyclestage="lead")]
+    expected = [
+        ("2026-12-04T05:00:00Z", "enroll", ""),
+        ("2026-12-04T05:00:00Z", TASK, 'task "Nudge"'),
+    ]
+    for name, cuts in (("once", []), ("often", ["2026-12-03T12:00"])):
+        ws = make(
+            tmp_path / name,
+            rules,
+            contacts,
+            events=events,
+            timezone="America/New_York",
+        )
+        assert ws.actions("2026-12-01T12:00") == []
+        rows = [row for when in cuts for row in ws.actions(when)]
+        rows += ws.actions("2026-12-06T12:00")
+        assert _kinds(rows, "c1") == expected, name

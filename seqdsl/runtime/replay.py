@@ -70,6 +70,8 @@ class WorkflowPhase:
         self.value_columns = value_columns
         self.decider = Decider(ctx, snapshots, programs, first_seq)
         self.flows: dict[tuple[str, str], Flow] = {}
+        # flows with nothing left to visit before now, for the progress
+        self._finished = 0
         self.now_tables: Mapping[str, str] = {}
         workflows = self.decider.workflows
         self.subjects = tuple(
@@ -103,28 +105,81 @@ class WorkflowPhase:
         self._visit_now()
 
     def _replay(self) -> None:
-        """Visit records at their instants before now, in rounds: each round
-        evaluates, per record, every instant that may share one evaluation with its
-        first, and visits them in order until an action changes what the rules
-        read (the rest waits for the next round)."""
-        flows = list(self.flows.values())
-        total = len(flows)
+        """Visit records at their instants before now, in rounds, one workspace
+        day at a time when rules read windows of days: at each midnight, the
+        records whose truths time alone turns then get a point there."""
+        pending = list(self.flows.values())
+        watched = self._watched_keys()
+        for midnight in self._midnights() if watched else ():
+            pending = self._rounds(pending, midnight)
+            turning = self.snap.turning_at(midnight, watched)
+            log.debug("midnight %s: %d record(s) turn", midnight, len(turning))
+            self._load({(object, record_id) for object, record_id, _ in turning})
+            waiting = {flow.key for flow in pending}
+            for object, record_id, at in turning:
+                flow = self.flows[(object, record_id)]
+                flow.points = sorted({*flow.points, at})
+                if flow.key not in waiting:
+                    pending.append(flow)
+        self._rounds(pending, self.ctx.as_of)
+        self.ctx.progress(_REPLAYING, len(self.flows), len(self.flows))
+
+    def _rounds(self, flows: list[Flow], until: dt.datetime) -> list[Flow]:
+        """Visit `flows` at their instants before `until`, in rounds: each round
+        evaluates, per record, every instant that may share one evaluation with
+        its first, and visits them in order until an action changes what the
+        rules read (the rest waits for the next round). Returns the flows with
+        instants left between `until` and now."""
+        later = []
         while flows:
             batches: dict[object, list[tuple[Flow, list[dt.datetime]]]] = {}
             busy = []
             for flow in flows:
-                todo = flow.upcoming(self.ctx.as_of)
+                todo = flow.upcoming(until)
                 if todo:
                     busy.append(flow)
                     key = self.snap.batch_key(todo[0])
                     same = [t for t in todo if self.snap.batch_key(t) == key]
                     batches.setdefault(key, []).append((flow, same))
-            # records with nothing left before now are done
-            self.ctx.progress(_REPLAYING, total - len(busy), total)
+                elif until < self.ctx.as_of and flow.upcoming(self.ctx.as_of):
+                    later.append(flow)
+                else:
+                    self._finished += 1
+            self.ctx.progress(_REPLAYING, self._finished, len(self.flows))
             for items in batches.values():
                 self._visit_batch(items)
             flows = busy
-        self.ctx.progress(_REPLAYING, total, total)
+        return later
+
+    def _midnights(self) -> list[dt.datetime]:
+        """The workspace midnights strictly inside the run's period; none when
+        the rules read finer instants than days (`in last 4 hours`)."""
+        previous, now = self.ctx.previous, self.ctx.as_of
+        if previous is None or not self.snap.by_day:
+            return []
+        calendar = self.ctx.calendar
+        found = []
+        day = calendar.local_date(previous) + dt.timedelta(days=1)
+        while (midnight := calendar.start_of_day(day)) < now:
+            if midnight > previous:
+                found.append(midnight)
+            day += dt.timedelta(days=1)
+        return found
+
+    def _watched_keys(self) -> list[str]:
+        """The keys whose turn makes a record do something, and that time alone
+        may turn at a midnight: triggers, and the exit conditions of the
+        workflows a record may be in."""
+        keys = self.edge_keys()
+        keys += [
+            workflow_key(name, part)
+            for name in self.decider.workflows
+            for part in ("goal", "suppress", "unenroll")
+        ]
+        plan = self.ctx.plan
+        return [
+            k for k in dict.fromkeys(keys) if k in plan.rules and plan.turns_daily(k)
+        ]
 
     def edge_keys(self) -> list[str]:
         """The rule keys whose previous truth the state keeps, for edges."""

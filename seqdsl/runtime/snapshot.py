@@ -64,6 +64,8 @@ Point = tuple[str, str, dt.datetime]
 _SHADOWED = ("events", "property_history", "associations", "list_memberships")
 _TRUTHS = "rt_truths_"
 _POINT_TRUTHS = "rt_point_truths_"
+# the truths just before a midnight and at it, compared by `turning_at`
+_BEFORE, _AFTER = "rt_before_", "rt_after_"
 _SPLIT = SplitEvents("rt_events_base", "rt_events_delta", "rt_point_copies")
 # keys per BIGINT bit mask when truths are fetched (the sign bit stays clear)
 _MASK_BITS = 63
@@ -258,6 +260,34 @@ class Snapshots:
         self.con.execute("UPDATE rt_clock SET t = ?, lo = ?", [at, at])
         return self._run_engine(at, previous)
 
+    def turning_at(self, at: dt.datetime, keys: Sequence[str]) -> list[Point]:
+        """The records for which a rule of `keys` differs just before `at` and at
+        `at`, as points at `at`. Called at a workspace midnight with no data
+        point in between, this finds the truths that time alone turns: an event
+        leaving an `in last N days` window, a date coming into `in next N days`.
+        """
+        if not keys:
+            return []
+        self.flush()
+        self._use(_WHOLE)
+        tables = []
+        for moment, prefix in ((at - EPSILON, _BEFORE), (at, _AFTER)):
+            self.con.execute("UPDATE rt_clock SET t = ?, lo = ?", [moment, moment])
+            tables.append(self._run_engine(moment, moment - EPSILON, prefix, keys))
+        before, after = tables
+        found: list[Point] = []
+        for object, table in after.items():
+            columns = [name_sql(c) for c in self._names(table)]
+            if object not in before or not columns:
+                continue
+            differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in columns)
+            rows = self.con.execute(
+                f"SELECT b.id FROM {name_sql(before[object])} a "
+                f"JOIN {name_sql(table)} b ON a.id = b.id WHERE {differs} ORDER BY 1"
+            ).fetchall()
+            found += [(object, str(row[0]), at) for row in rows]
+        return found
+
     def evaluate_points(
         self, points: Sequence[Point], every_change: bool = False
     ) -> dict[Point, frozenset[str]]:
@@ -348,13 +378,14 @@ class Snapshots:
         first = min(point[2] for point in points)
         last = max(point[2] for point in points)
         self.con.execute("UPDATE rt_clock SET t = ?, lo = ?", [last, first])
-        return ids, self._run_engine(last, previous, _POINT_TRUTHS, _SPLIT)
+        return ids, self._run_engine(last, previous, _POINT_TRUTHS, split=_SPLIT)
 
     def _run_engine(
         self,
         at: dt.datetime,
         previous: dt.datetime | None,
         prefix: str = _TRUTHS,
+        only: Sequence[str] | None = None,
         split: SplitEvents | None = None,
     ) -> dict[str, str]:
         started = time.perf_counter()
@@ -371,6 +402,7 @@ class Snapshots:
             enrolled=enrolled,
             stored=stored,
             prefix=prefix,
+            only=only,
             split=split,
         )
         self.calls += 1
