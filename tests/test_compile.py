@@ -293,7 +293,5 @@ def test_rules_that_time_alone_turns_at_midnight() -> None:
         list "Older" active { created is more than 10 days ago }
         """
     )
-    turning = {
-        rule.name for rule in plan.rules.values() if plan.turns_daily(rule.key)
-    }
+    turning = {rule.name for rule in plan.rules.values() if plan.turns_daily(rule.key)}
     assert turning == {"Recent", "Recent leads", "Renewing", "Older"}
