@@ -3,7 +3,8 @@
 The workflow phase of a run is a map over independent records (a partition-parallel
 step on Spark). Each :class:`~seqdsl.runtime.workflows.Flow` is visited at its
 *points* in time order: the instants of its events and property history rows since
-the previous run, the ends of its waits, and the run's now. :class:`WorkflowPhase`
+the previous run, the ends of its waits, the midnights at which time alone turns one
+of its triggers or exit conditions, and the run's now. :class:`WorkflowPhase`
 schedules the visits and asks the engine for the rules' truths in batches
 (:mod:`~seqdsl.runtime.snapshot`); :class:`~seqdsl.runtime.workflows.Decider` decides
 at each visit.
@@ -12,7 +13,10 @@ Before now, records go in rounds: a round evaluates, in one engine call per batc
 key, every instant of every record that may share an evaluation with its first
 pending one, then visits each record at those instants in order until something it
 did changes what the rules read (an action's effect, an enrollment that `since
-enrolled` reads, a new wait) — the rest of its instants wait for the next round. At
+enrolled` reads, a new wait) — the rest of its instants wait for the next round.
+Rounds stop at each workspace midnight of the period until every record is past it;
+then the rules that read per-day parameters are evaluated for everyone just before
+and at the midnight, and the records they differ for get it as a point. At
 now, every record is evaluated in one call; only records whose trigger turned on, that
 are in hand already, or whose enrollment is due or meets an exit condition are
 visited. Bulk work (edge detection, choosing records) is SQL.
