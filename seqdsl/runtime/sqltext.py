@@ -1,9 +1,11 @@
 """Runtime stage, helpers: names and values as SQL text, rendered by sqlglot.
 
-The runtime's statements bind values as parameters wherever DuckDB takes them. A view
-body takes none, so there a value (a list, workflow or wait label from the rule
-files) is rendered as a literal by sqlglot, which quotes and escapes it; names of
-columns made from rule keys are rendered as quoted identifiers the same way.
+The engine builds its queries as sqlglot trees (:mod:`seqdsl.engine.sql`); the
+runtime's own statements are short SQL texts around the engine's tables. They bind
+values as parameters wherever DuckDB takes them. A view body takes none, so there a
+value (a list or workflow name from the rule files) is a literal rendered from the
+engine's tree builders, which quote and escape it; names of columns made from rule
+keys are rendered as quoted identifiers the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
-from sqlglot import exp
+from seqdsl.engine.sql import ident, text
 
 __all__ = ["name_sql", "text_sql", "texts_sql"]
 
@@ -21,13 +23,13 @@ _DIALECT = "duckdb"
 @functools.lru_cache(maxsize=4096)
 def name_sql(name: str) -> str:
     """A quoted SQL identifier: `workflow:A "B":enroll` as one column name."""
-    return exp.to_identifier(name, quoted=True).sql(dialect=_DIALECT)
+    return ident(name).sql(dialect=_DIALECT)
 
 
 @functools.lru_cache(maxsize=4096)
 def text_sql(value: str) -> str:
     """A SQL string literal of `value`."""
-    return exp.Literal.string(value).sql(dialect=_DIALECT)
+    return text(value).sql(dialect=_DIALECT)
 
 
 def texts_sql(values: Iterable[str]) -> str:
