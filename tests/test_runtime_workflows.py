@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from runtime_kit import contact, make
+from runtime_kit import at, contact, make
 
-from seqdsl.runtime import record_history
+from seqdsl.runtime import record_history, run
 from seqdsl.runtime.program import split_point
 
 TASK = "create_task"
+
+
+def _recorder(
+    told: list[tuple[str, int, int | None]],
+) -> Callable[[str, int, int | None], None]:
+    """A run's progress that keeps what it is told in `told`."""
+    return lambda stage, done, total: told.append((stage, done, total))
 
 
 def _kinds(rows: list[tuple[str, ...]], record: str) -> list[tuple[str, str, str]]:
@@ -498,5 +506,11 @@ def test_a_trigger_time_turns_true_enrolls_at_that_midnight(tmp_path: Path) -> N
         )
         assert ws.actions("2026-12-01T12:00") == []
         rows = [row for when in cuts for row in ws.actions(when)]
-        rows += ws.actions("2026-12-06T12:00")
+        told: list[tuple[str, int, int | None]] = []
+        last = run(ws.checked, ws.con, at("2026-12-06T12:00"), progress=_recorder(told))
+        rows += [a.row()[1:7] for a in last.actions]
         assert _kinds(rows, "c1") == expected, name
+        # the record the midnight turns is counted once in the replay's progress
+        replay = [(d, t) for stage, d, t in told if stage == "replaying the period"]
+        assert replay[-1] == (1, 1)
+        assert all(t is not None and d <= t for d, t in replay)

@@ -42,7 +42,7 @@ class Progress(Protocol):
     """Told how far a long verb has got: its current stage in a few words, and
     `done` of `total` units of it (`total` None when not known in advance)."""
 
-    def __call__(self, stage: str, done: int, total: int | None) -> None: ...
+    def __call__(self, stage: str, done: int, total: int | None, /) -> None: ...
 
 
 def no_progress(stage: str, done: int, total: int | None) -> None:

@@ -118,6 +118,7 @@ class WorkflowPhase:
             pending = self._rounds(pending, midnight)
             turning = self.snap.turning_at(midnight, watched)
             log.debug("midnight %s: %d record(s) turn", midnight, len(turning))
+            known = set(self.flows)
             self._load({(object, record_id) for object, record_id, _ in turning})
             waiting = {flow.key for flow in pending}
             for object, record_id, at in turning:
@@ -125,6 +126,8 @@ class WorkflowPhase:
                 flow.points = sorted({*flow.points, at})
                 if flow.key not in waiting:
                     pending.append(flow)
+                    # a record counted as done has something to do again
+                    self._finished -= flow.key in known
         self._rounds(pending, self.ctx.as_of)
         self.ctx.progress(_REPLAYING, len(self.flows), len(self.flows))
 
