@@ -270,20 +270,6 @@ def test_duplicate_declarations_across_files_point_at_the_first() -> None:
     assert problem.hints[0].startswith("first declared at a.seq:")
 
 
-def test_names_that_differ_only_in_case_are_the_same_name() -> None:
-    """`workflow "hot"` repeats `workflow "Hot"`: E109, with a hint saying why (the
-    engines' column names ignore case, so both could not be told apart)."""
-    rules = (
-        'list "Hot" active { email is known }\n'
-        'list "HOT" active { email is unknown }\n'
-        'list "Warm" active { email is known }\n'
-    )
-    result = check([parse_text(SCHEMA + rules, "a.seq")], Settings(root=Path.cwd()))
-    (problem,) = result.diagnostics
-    assert problem.code == "E109" and '"HOT"' in problem.message
-    assert "ignoring case: `Hot`" in problem.hints[1]
-
-
 def test_builtin_event_cannot_be_redeclared() -> None:
     """Declaring `email_reply` is E109."""
     assert found("event email_reply { x: string }") == [("E109", "email_reply")]

@@ -514,3 +514,46 @@ def test_a_trigger_time_turns_true_enrolls_at_that_midnight(tmp_path: Path) -> N
         replay = [(d, t) for stage, d, t in told if stage == "replaying the period"]
         assert replay[-1] == (1, 1)
         assert all(t is not None and d <= t for d, t in replay)
+
+
+def test_workflows_whose_names_differ_only_in_case_both_run(tmp_path: Path) -> None:
+    """DuckDB matches column names without case, so the truth columns of `Hot`
+    and `hot` differ by a suffix; the runtime reads each workflow's own."""
+    rules = """
+    workflow "Hot" on contact {
+      enroll when lifecyclestage is lead
+      create task "upper"
+    }
+    workflow "hot" on contact {
+      enroll when lifecyclestage is opportunity
+      create task "lower"
+    }
+    """
+    contacts = [
+        contact("c1", lifecyclestage="lead"),
+        contact("c2", lifecyclestage="opportunity"),
+    ]
+    history = [
+        {
+            "object_type": "contact",
+            "record_id": "c3",
+            "property": "lifecyclestage",
+            "value": "opportunity",
+            "changed_at": "2026-12-02T09:00:00Z",
+        }
+    ]
+    ws = make(
+        tmp_path,
+        rules,
+        [*contacts, contact("c3", lifecyclestage="opportunity")],
+        history=history,
+    )
+    first = ws.actions("2026-12-01T12:00")
+    assert [(r[1], r[2], r[5]) for r in first if r[3] == TASK] == [
+        ("c1", "Hot", 'task "upper"'),
+        ("c2", "hot", 'task "lower"'),
+    ]
+    later = ws.actions("2026-12-03T12:00")
+    assert [(r[0], r[1], r[2]) for r in later if r[3] == TASK] == [
+        ("2026-12-02T09:00:00Z", "c3", "hot")
+    ]

@@ -1,9 +1,7 @@
 """Check stage, declarations: one name, one declaration, across all files.
 
 The workspace is one namespace per kind of declaration: a second `list "A"`
-anywhere in the workspace is an error that points back at the first one. Names are
-compared ignoring case (`list "a"` repeats `list "A"`), as HubSpot does and as the
-engines' column names are.
+anywhere in the workspace is an error that points back at the first one.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from seqdsl.diagnostics import Diagnostic, diagnostic
 def check_duplicates(ctx: Context) -> Iterator[Diagnostic]:
     """Report every declaration whose kind and name were declared before."""
     enrollments: dict[tuple[str, str], ast.ListEnrollment] = {}
-    folded: dict[tuple[str, str], ast.Declaration] = {}
     for declaration in ctx.declarations:
         if isinstance(declaration, ast.ListEnrollment):
             key = (declaration.list, declaration.sequence)
@@ -28,12 +25,8 @@ def check_duplicates(ctx: Context) -> Iterator[Diagnostic]:
             continue
 
         kind = kind_of(declaration)
-        if kind is None:
-            continue
-        first = ctx.named[kind].get(declaration.name)
-        if first is None or first is declaration:
-            first = folded.setdefault((kind, declaration.name.casefold()), declaration)
-        if first is not declaration:
+        first = ctx.named[kind].get(declaration.name) if kind else None
+        if kind is not None and first is not None and first is not declaration:
             yield _duplicate(ctx, kind, declaration, first)
 
 
@@ -42,14 +35,11 @@ def _duplicate(
 ) -> Diagnostic:
     assert not isinstance(declaration, ast.ListEnrollment)
     shown = declaration.name if kind in ("object", "event") else f'"{declaration.name}"'
-    hints = [f"first declared at {ctx.line_of(first.span)}"]
-    if first.name != declaration.name:
-        hints.append(f"names are compared ignoring case: `{first.name}` is the same")
     return diagnostic(
         "E109",
         f"{kind} `{shown}` is declared more than once",
         declaration.name_span,
-        *hints,
+        f"first declared at {ctx.line_of(first.span)}",
         "rename one of them, or merge them into one declaration",
     )
 

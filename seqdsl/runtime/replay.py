@@ -276,7 +276,8 @@ class WorkflowPhase:
             # a key that holds now and did not at the record's last evaluation
             held = "coalesce(p.keys, [])"
             turned_on = " OR ".join(
-                f"t.{name_sql(key)} AND NOT list_contains({held}, ?)" for key in keys
+                f"t.{self.snap.column(key)} AND NOT list_contains({held}, ?)"
+                for key in keys
             )
             parts.append(
                 f"SELECT ? AS o, t.id FROM {name_sql(table)} t "
@@ -309,11 +310,12 @@ class WorkflowPhase:
                     workflow_key(name, part)
                     for part in ("goal", "suppress", "unenroll")
                 ]
-                reasons += [f"t.{name_sql(k)}" for k in keys if k in rules]
+                reasons += [f"t.{self.snap.column(k)}" for k in keys if k in rules]
                 for label in _event_waits(self.decider.programs[name]):
                     key = workflow_key(wait_workflow(name, label), "enroll")
                     if key in rules:
-                        reasons.append(f"(e.waiting = ? AND t.{name_sql(key)})")
+                        column = self.snap.column(key)
+                        reasons.append(f"(e.waiting = ? AND t.{column})")
                         reason_params.append(label)
             join = ""
             if table is not None:

@@ -45,7 +45,13 @@ import duckdb
 import pyarrow as pa
 
 from seqdsl import plan as p
-from seqdsl.engine import SplitEvents, StoredLists, evaluate, get_engine
+from seqdsl.engine import (
+    SplitEvents,
+    StoredLists,
+    column_names,
+    evaluate,
+    get_engine,
+)
 from seqdsl.runtime.errors import RunError
 from seqdsl.runtime.sqltext import name_sql
 from seqdsl.runtime.views import PointViews, WholeViews
@@ -144,6 +150,9 @@ class Snapshots:
         )
         self.workflows = tuple(sorted({r.workflow for r in rules if r.workflow}))
         self.by_day = _whole_days(plan)
+        # truth columns are rule keys, suffixed where keys differ only in case
+        self._columns = column_names(plan)
+        self._key_of = {column: key for key, column in self._columns.items()}
         # whether any rule reads an associated record (else points need no copies)
         self.linked = _reads_associations(plan)
         self._renamed: list[str] = []
@@ -236,6 +245,10 @@ class Snapshots:
             self._mode = None
 
     # -- evaluating
+
+    def column(self, key: str) -> str:
+        """The quoted truth column of rule `key` in the truth tables."""
+        return name_sql(self._columns[key])
 
     def batch_key(self, at: dt.datetime) -> object:
         """Points with equal keys may be evaluated in one call: the same workspace
@@ -433,12 +446,17 @@ class Snapshots:
         with the same masks share one frozenset (records fall into few
         patterns)."""
         for kind, name in tables.items():
-            columns = [c for c in self._names(name) if keys is None or c in keys]
+            columns = [
+                c
+                for c in self._names(name)
+                if keys is None or self._key_of.get(c, c) in keys
+            ]
             if not columns:
                 continue
             chunks = [
                 columns[i : i + _MASK_BITS] for i in range(0, len(columns), _MASK_BITS)
             ]
+            key_chunks = [[self._key_of.get(c, c) for c in chunk] for chunk in chunks]
             masks = ", ".join(
                 " + ".join(
                     f"CASE WHEN {name_sql(c)} THEN {1 << bit} ELSE 0 END"
@@ -452,7 +470,7 @@ class Snapshots:
                 pattern = tuple(packed)
                 found = patterns.get(pattern)
                 if found is None:
-                    found = patterns[pattern] = _unpacked(chunks, pattern)
+                    found = patterns[pattern] = _unpacked(key_chunks, pattern)
                 yield kind, str(record_id), found
 
     def _names(self, table: str) -> list[str]:

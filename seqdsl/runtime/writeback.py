@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from seqdsl import plan as p
+from seqdsl.engine import column_names
 from seqdsl.runtime import state as st
 from seqdsl.runtime.context import RunContext
 from seqdsl.runtime.limits import USAGE
@@ -77,13 +78,14 @@ def memberships(
     con: duckdb.DuckDBPyConnection, plan: p.Plan, tables: Mapping[str, str]
 ) -> tuple[tuple[str, str], ...]:
     """Every list's members as evaluated at the run's now."""
+    columns = column_names(plan)
     parts, names = [], []
     for rule in plan.rules.values():
         found = tables.get(rule.object)
         if rule.is_list and found is not None:
             parts.append(
                 f"SELECT ? AS list, id FROM {name_sql(found)} "
-                f"WHERE {name_sql(rule.key)}"
+                f"WHERE {name_sql(columns[rule.key])}"
             )
             names.append(rule.name)
     if not parts:
@@ -96,6 +98,7 @@ def _truths(con: duckdb.DuckDBPyConnection, workflows: WorkflowPhase) -> None:
     """The edge keys true at each record's last evaluation: from the phase for the
     records it visited, from the evaluation at now for the others."""
     keys = workflows.edge_keys()
+    columns = column_names(workflows.ctx.plan)
     visited = [
         (key, flow.record_id)
         for flow in workflows.flows.values()
@@ -117,7 +120,7 @@ def _truths(con: duckdb.DuckDBPyConnection, workflows: WorkflowPhase) -> None:
             kept = steady.get(key, key)
             parts.append(
                 f"SELECT ? AS key, id AS record_id FROM {name_sql(found)} "
-                f"WHERE {name_sql(kept)}"
+                f"WHERE {name_sql(columns[kept])}"
             )
             params.append(key)
     query = "SELECT * FROM rt_visited_truths"
@@ -137,6 +140,7 @@ def _list_members(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE new_list_members AS SELECT * FROM rt_list_changes"
     )
+    columns = column_names(ctx.plan)
     for rule in ctx.plan.rules.values():
         found = tables.get(rule.object)
         if rule.kind is not p.RuleKind.STATIC_LIST or found is None:
@@ -145,7 +149,8 @@ def _list_members(
             continue
         con.execute(
             "INSERT INTO new_list_members SELECT ?, id, true, ?, 0 "
-            f"FROM {name_sql(found)} WHERE {name_sql(rule.key)} AND id NOT IN "
+            f"FROM {name_sql(found)} WHERE {name_sql(columns[rule.key])} "
+            "AND id NOT IN "
             "(SELECT record_id FROM rt_list_changes WHERE list = ?)",
             [rule.name, ctx.as_of, rule.name],
         )
