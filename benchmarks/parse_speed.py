@@ -10,6 +10,9 @@ one error  the same file with a misspelt unit near its start, so the parser
            reports it and then parses every later declaration on its own
 and chain  one list whose condition is an `and` chain of one term per line
 
+The valid file is then also checked (parse and every check pass) and formatted
+(the formatter alone, on the parsed module).
+
 Times are CPU seconds (`time.process_time`), the least of `--repeat` runs, so that
 other work on a shared machine counts as little as it can. The cold check runs
 `seqdsl check examples/webinar` in a fresh interpreter and reports the child
@@ -28,16 +31,20 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 # run as a script from the repository root: make `seqdsl` importable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from seqdsl.parse import ParseResult, parse_text
+from seqdsl.check import check_text
+from seqdsl.format import format_module
+from seqdsl.parse import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "webinar"
 _RULE_FILES = ("lists.seq", "workflows.seq", "sequences.seq")
 _QUOTED = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+T = TypeVar("T")
 
 
 def rules_file(lines: int) -> str:
@@ -69,9 +76,7 @@ def and_chain(lines: int) -> str:
     return f'list "Long" active {{\n  {terms}\n}}\n'
 
 
-def cpu_seconds(
-    run: Callable[[], ParseResult], repeat: int
-) -> tuple[float, ParseResult]:
+def cpu_seconds(run: Callable[[], T], repeat: int) -> tuple[float, T]:
     """The least CPU time of `repeat` runs, and what the last run gave."""
     times = []
     for _ in range(repeat):
@@ -116,14 +121,23 @@ def row(lines: int, repeat: int) -> str:
         if errors != (name == "one error"):
             raise SystemExit(f"the {name} file of {lines} lines has {errors} errors")
         cells.append(f"{seconds:.2f} s")
+
+    checking, checked = cpu_seconds(partial(check_text, text), repeat)
+    if checked.errors:
+        raise SystemExit(f"the valid file of {lines} lines does not check clean")
+    parsed = parse_text(text)
+    formatting, _ = cpu_seconds(
+        partial(format_module, parsed.module, parsed.comments, source=text), repeat
+    )
+    cells += [f"{checking:.2f} s", f"{formatting:.2f} s"]
     return f"| {lines:,} | {' | '.join(cells)} |"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     parse_text("")  # load the grammar tables outside the timings
-    print("| lines | valid | one error | and chain |")
-    print("|---:|---:|---:|---:|")
+    print("| lines | valid | one error | and chain | check (valid) | format (valid) |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for lines in args.lines:
         print(row(lines, args.repeat))
     checks = cold_check(args.repeat)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 import zoneinfo
 
 import pendulum
@@ -15,6 +14,7 @@ from seqdsl.calendar import (
     Calendar,
     CalendarError,
     DayRule,
+    HolidayRegion,
     TimeWindow,
     parse_instant,
 )
@@ -218,11 +218,23 @@ def test_holiday_subdivision() -> None:
     assert scotland.is_business_day(dt.date(2026, 4, 6))
 
 
-def test_build_is_fast() -> None:
-    """Building a calendar with a holiday country takes well under 50 ms."""
-    started = time.perf_counter()
-    Calendar.build("America/Chicago", ["mon", "tue"], ["2026-12-24"], "CA")
-    assert time.perf_counter() - started < 0.05
+def test_build_looks_up_no_holidays_until_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Build only validates the country; a year's holidays load when first asked."""
+    asked: list[int] = []
+    looked_up = HolidayRegion.dates
+
+    def counting(region: HolidayRegion, year: int) -> frozenset[dt.date]:
+        asked.append(year)
+        return looked_up(region, year)
+
+    monkeypatch.setattr(HolidayRegion, "dates", counting)
+    calendar = Calendar.build("America/Chicago", ["mon", "tue"], ["2026-12-24"], "CA")
+    assert len(asked) == 1  # the one probe that validates `CA`
+    assert not calendar.is_business_day(dt.date(2029, 12, 25))  # a Tuesday
+    assert calendar.is_business_day(dt.date(2029, 12, 18))
+    assert set(asked[1:]) == {2029}
 
 
 # --- send windows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -199,17 +198,6 @@ def test_long_condition_breaks_before_top_level_operators() -> None:
         '  or in list "Other"\n'
         "}\n"
     )
-
-
-def test_formatting_is_fast_enough() -> None:
-    """A file of about 2,000 lines formats in well under a second, parsing excluded."""
-    source = "\n".join(p.read_text(encoding="utf-8") for p in _rule_files())
-    while source.count("\n") < 2000:
-        source += "\n" + source
-    parsed = parse_text(source)
-    started = time.perf_counter()
-    format_module(parsed.module, parsed.comments, source=source)
-    assert time.perf_counter() - started < 1.0
 
 
 # ---------------------------------------------------------------- generated ASTs

@@ -1,9 +1,8 @@
-"""Robustness: any input ends in diagnostics or success, never an exception, in time."""
+"""Robustness: any input ends in diagnostics or success, never an exception."""
 
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -113,11 +112,9 @@ def test_unreadable_file_is_reported(tmp_path: Path) -> None:
     ],
     ids=["parentheses", "unclosed", "not", "if-blocks", "after-escape"],
 )
-def test_deep_nesting_is_refused_quickly(text: str) -> None:
-    """10,000 levels of nesting are E006 within a second, with no recursion."""
-    started = time.perf_counter()
+def test_deep_nesting_is_refused(text: str) -> None:
+    """10,000 levels of nesting are one E006, with no recursion error on the way."""
     result = check_text(SCHEMA + text)
-    assert time.perf_counter() - started < 1.0
     assert [d.code for d in result.diagnostics] == ["E006"]
 
 
@@ -179,18 +176,14 @@ def big_file(lines: int) -> str:
 
 
 @pytest.mark.slow
-def test_hundred_thousand_lines_check_in_bounded_time() -> None:
-    """A 100,000-line valid file parses and checks clean, in bounded time.
+def test_hundred_thousand_lines_check_clean() -> None:
+    """A 100,000-line valid file parses and checks clean.
 
-    The bound is loose: it only catches a return of super-linear behaviour, hence
-    `slow`. How fast the parser is belongs to benchmarks/parse_speed.py.
+    How fast it does so is measured by benchmarks/parse_speed.py, not here.
     """
     text = big_file(100_000)
     assert text.count("\n") == 100_000
-    started = time.perf_counter()
     result = check_text(text)
-    elapsed = time.perf_counter() - started
     assert result.errors == ()
     assert result.workspace is not None
     assert len(result.workspace.lists) > 10_000
-    assert elapsed < 240
