@@ -9,6 +9,7 @@ import pytest
 from runtime_kit import at, contact, make
 
 from seqdsl.runtime import StateError, record_history, run, simulate
+from seqdsl.runtime.errors import RunError
 
 RULES = """
 list "Leads" active { lifecyclestage is lead }
@@ -52,7 +53,8 @@ def test_history_without_a_state_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_simulation_counts_per_day_and_leaves_the_state_alone(tmp_path: Path) -> None:
     """Simulating three days counts enrollments, steps and sends per sender against
-    the limit, on a copy: the real state file does not change."""
+    the limit, on a copy: the real state file does not change. Every day of the
+    period has a row, a quiet one too."""
     contacts = [contact(c, lifecyclestage="lead") for c in ("c1", "c2", "c3")]
     ws = make(tmp_path, RULES, contacts)
     ws.run("2026-11-30T12:00")
@@ -67,7 +69,7 @@ def test_simulation_counts_per_day_and_leaves_the_state_alone(tmp_path: Path) ->
     assert ws.state.read_bytes() == before
     assert found.runs == 3
     days = {d.day.isoformat(): (d.steps_due, d.emails) for d in found.days}
-    assert days == {"2026-12-01": (2, 2), "2026-12-02": (2, 2)}
+    assert days == {"2026-12-01": (2, 2), "2026-12-02": (2, 2), "2026-12-03": (0, 0)}
     first = found.senders[0]
     assert (first.day, first.sender, first.email_limit) == (
         dt.date(2026, 12, 1),
@@ -75,6 +77,23 @@ def test_simulation_counts_per_day_and_leaves_the_state_alone(tmp_path: Path) ->
         2,
     )
     assert (first.emails, first.deferred) == (2, 1)
+
+
+def test_simulation_may_not_start_before_the_last_run(tmp_path: Path) -> None:
+    """A simulation replays forward from the state: starting before its last run
+    is refused with both instants named, and the state is left alone."""
+    ws = make(tmp_path, RULES, [contact("c1", lifecyclestage="lead")])
+    ws.run("2026-12-01T12:00")
+    before = ws.state.read_bytes()
+    with pytest.raises(RunError, match=r"starts at 2026-11-30T12:00:00Z, before"):
+        simulate(
+            ws.checked,
+            ws.con,
+            at("2026-11-30T12:00"),
+            at("2026-12-02T12:00"),
+            dt.timedelta(days=1),
+        )
+    assert ws.state.read_bytes() == before
 
 
 def test_simulation_and_its_runs_tell_their_progress(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ from seqdsl.data import load_data
 from seqdsl.runtime import state as st
 from seqdsl.runtime.context import Progress, no_progress
 from seqdsl.runtime.errors import RunError
-from seqdsl.runtime.outbox import Action
+from seqdsl.runtime.limits import Item
+from seqdsl.runtime.outbox import Action, stamp
 from seqdsl.runtime.run import RunResult, run, runtime_columns
 
 __all__ = [
@@ -137,7 +138,12 @@ def simulate(
     with tempfile.TemporaryDirectory(prefix="seqdsl-simulate-") as folder:
         copy = Path(folder) / "state.duckdb"
         if source.exists():
-            _copy_state(source, copy)
+            last = _copy_state(source, copy)
+            if last is not None and start < last:
+                raise RunError(
+                    f"the simulation starts at {stamp(start)}, before the last "
+                    f"run ({stamp(last)}); start it at or after the last run"
+                )
         results: list[RunResult] = []
         moment, total = start, (end - start) // every + 1
         while moment <= end:
@@ -145,7 +151,6 @@ def simulate(
             results.append(run(checked, con, moment, state_path=copy))
             moment += every
         progress("simulating runs", total, total)
-        deferred = _deferrals(copy, results)
     if data is None:
         con.close()
 
@@ -154,9 +159,9 @@ def simulate(
         if not result.replayed:
             for action in result.actions:
                 tally.add(action)
-    for at, sequence, sender in deferred:
-        tally.defer(at, sequence, sender)
-    days, senders = tally.day_counts(), tally.sender_days()
+            for item in result.deferred:
+                tally.defer(item)
+    days, senders = tally.day_counts(start, end), tally.sender_days()
     return Simulation(start, end, len(results), days, senders)
 
 
@@ -174,43 +179,21 @@ def _loaded(checked: CheckedWorkspace) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _copy_state(source: Path, copy: Path) -> None:
-    """Copy the state through DuckDB, so a write-ahead log is folded in."""
+def _copy_state(source: Path, copy: Path) -> dt.datetime | None:
+    """Copy the state through DuckDB, so a write-ahead log is folded in; returns
+    the as-of of its last run."""
     con = duckdb.connect()
     try:
-        st.attach(con, source, read_only=True)
+        info = st.attach(con, source, read_only=True)
         con.execute(f"ATTACH '{_quoted(copy)}' AS seqdsl_copy")
         con.execute(f"COPY FROM DATABASE {st.ALIAS} TO seqdsl_copy")
     finally:
         con.close()
+    return info.last_as_of
 
 
 def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _deferrals(
-    copy: Path, results: list[RunResult]
-) -> list[tuple[dt.datetime, str, str]]:
-    """(original due time, sequence, sender) of every deferral in the simulation."""
-    runs = [r.run_id for r in results if not r.replayed]
-    if not runs or not copy.exists():
-        return []
-    con = duckdb.connect()
-    try:
-        st.attach(con, copy, read_only=True)
-        rows = con.execute(
-            f"SELECT happened_at, source, reason FROM {st.ALIAS}.history "
-            "WHERE kind = 'deferred' AND list_contains(?, run_id)",
-            [runs],
-        ).fetchall()
-    finally:
-        con.close()
-    found = []
-    for at, source, reason in rows:
-        sender = str(reason).split(" for sender ", 1)[-1].rsplit(" reached on ", 1)[0]
-        found.append((at.astimezone(dt.UTC), str(source), sender))
-    return found
 
 
 _Counts = collections.Counter[str]
@@ -251,10 +234,15 @@ class _Tally:
                 sender = action.detail.rpartition(" from ")[2]
                 self.senders[(date, action.source, sender)]["emails"] += 1
 
-    def defer(self, at: dt.datetime, sequence: str, sender: str) -> None:
-        self.senders[(self.calendar.local_date(at), sequence, sender)]["deferred"] += 1
+    def defer(self, item: Item) -> None:
+        """Count a deferral on the workspace day the item was first due."""
+        date = self.calendar.local_date(item.due_at)
+        self.senders[(date, item.sequence, item.sender)]["deferred"] += 1
 
-    def day_counts(self) -> tuple[DayCounts, ...]:
+    def day_counts(self, start: dt.datetime, end: dt.datetime) -> tuple[DayCounts, ...]:
+        """A row for every workspace day from `start` to `end`, quiet days too."""
+        first, last = self.calendar.local_date(start), self.calendar.local_date(end)
+        every = {first + dt.timedelta(days=n) for n in range((last - first).days + 1)}
         return tuple(
             DayCounts(
                 day,
@@ -265,7 +253,7 @@ class _Tally:
                 self.days[day]["refusals"],
                 dict(sorted(self.reasons[day].items())),
             )
-            for day in sorted(set(self.days) | set(self.reasons))
+            for day in sorted(every | set(self.days) | set(self.reasons))
         )
 
     def sender_days(self) -> tuple[SenderDay, ...]:

@@ -32,7 +32,7 @@ from seqdsl.runtime import state as st
 from seqdsl.runtime.actions import owner_property, zone_property
 from seqdsl.runtime.context import Progress, RunContext, no_progress, rule_version
 from seqdsl.runtime.errors import RunError
-from seqdsl.runtime.limits import usage_table
+from seqdsl.runtime.limits import Item, usage_table
 from seqdsl.runtime.outbox import Action, in_due_order, stamp
 from seqdsl.runtime.program import Wait, compile_program
 from seqdsl.runtime.replay import WorkflowPhase
@@ -88,6 +88,8 @@ class RunResult:
     state_path: Path
     memberships: tuple[tuple[str, str], ...] = ()
     stats: RunStats = RunStats()
+    #: the enrollments and emails a sender limit moved to a later day
+    deferred: tuple[Item, ...] = ()
 
 
 def run(
@@ -251,6 +253,7 @@ class _Pass:
     workflows: WorkflowPhase
     sequence_rows: list[tuple[object, ...]]
     stats: RunStats
+    deferred: tuple[Item, ...]
 
 
 @attrs.define
@@ -318,6 +321,7 @@ class _Run:
             info.path,
             memberships(self.con, self.plan, done.workflows.now_tables),
             attrs.evolve(done.stats, passes=passes),
+            done.deferred,
         )
 
     def _pass(
@@ -350,7 +354,7 @@ class _Run:
             len(sequences.tracks),
             sequences.limited,
         )
-        return _Pass(ctx, workflows, sequences.rows(), stats)
+        return _Pass(ctx, workflows, sequences.rows(), stats, tuple(sequences.deferred))
 
     def _context(self, info: st.StateInfo) -> RunContext:
         """Each rule's version now, and when it was first seen (now, if new)."""

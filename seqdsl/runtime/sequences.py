@@ -98,6 +98,8 @@ class SequencePhase:
         self.problems: dict[str, dict[str, dt.datetime]] = {}
         # limited items decided (each against its sender's daily count)
         self.limited = 0
+        # the items a limit moved to a later day, in the order they were decided
+        self.deferred: list[limits.Item] = []
         self.ledger = limits.Ledger({})
 
     # -- loading
@@ -142,6 +144,7 @@ class SequencePhase:
         if allowed:
             enrollment.allowed = True
             return
+        self.deferred.append(item)
         day = item.day + dt.timedelta(days=1)
         start = self.ctx.calendar.start_of_day(day)
         if item.kind == limits.ENROLLMENTS:
