@@ -439,9 +439,10 @@ def demo_data(
 
 
 def _as_of(text: str | None, zone: str) -> dt.datetime:
-    """The run's "now": `--as-of` read in the workspace zone, else the current time."""
+    """The run's "now": `--as-of` read in the workspace zone, else the current time
+    to the second, so the as-of a run prints can be given back to it."""
     if text is None:
-        return dt.datetime.now(dt.UTC)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     return parse_instant(text, zone)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -108,6 +109,23 @@ def test_rerun_adds_nothing_and_earlier_as_of_is_refused(
     earlier = invoke("run", str(workspace), "--as-of", "2026-12-01T00:00:00Z")
     assert earlier.exit_code == 2
     assert "Traceback" not in earlier.output
+
+
+def test_a_run_at_the_current_time_can_be_named_again(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """Without --as-of a run is at the current second; the as-of it prints, given
+    back, is the same run (no fraction of a second makes it an earlier one)."""
+    out = str(tmp_path / "out")
+    first = invoke("run", str(workspace), "--out", out)
+    assert first.exit_code == 0
+    match = re.search(r"run 1 as of (\S+)", first.output)
+    assert match is not None
+    assert "." not in match.group(1)
+
+    again = invoke("run", str(workspace), "--as-of", match.group(1), "--out", out)
+    assert again.exit_code == 0
+    assert "already run: nothing new" in again.output
 
 
 def test_bad_data_names_file_row_and_column(workspace: Path, tmp_path: Path) -> None:
