@@ -79,6 +79,30 @@ def test_simulation_counts_per_day_and_leaves_the_state_alone(tmp_path: Path) ->
     assert (first.emails, first.deferred) == (2, 1)
 
 
+def test_simulated_senders_count_the_days_whole_use_of_a_limit(
+    tmp_path: Path,
+) -> None:
+    """A sender's row shows the day's use of its limit as the runs book it: the
+    two emails the real run sent before the simulation started count, so the
+    row reads 2 / 2 rather than 0 / 2 next to the simulation's deferrals."""
+    contacts = [contact(c, lifecyclestage="lead") for c in ("c1", "c2", "c3")]
+    ws = make(tmp_path, RULES, contacts)
+    ws.run("2026-12-01T12:00")  # c1 and c2 get step a; c3 waits for 12-02
+    found = simulate(
+        ws.checked,
+        ws.con,
+        at("2026-12-01T13:00"),
+        at("2026-12-02T12:00"),
+        dt.timedelta(hours=1),
+    )
+    rows = {
+        s.day.isoformat(): (s.emails, s.email_limit, s.deferred) for s in found.senders
+    }
+    # 12-02: c3's step a and the step b of c1 and c2 are three emails for two places
+    assert rows == {"2026-12-01": (2, 2, 0), "2026-12-02": (2, 2, 1)}
+    assert [d.emails for d in found.days] == [0, 2]
+
+
 def test_simulation_may_not_start_before_the_last_run(tmp_path: Path) -> None:
     """A simulation replays forward from the state: starting before its last run
     is refused with both instants named, and the state is left alone."""

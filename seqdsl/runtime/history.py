@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -26,7 +26,7 @@ from seqdsl.data import load_data
 from seqdsl.runtime import state as st
 from seqdsl.runtime.context import Progress, no_progress
 from seqdsl.runtime.errors import RunError
-from seqdsl.runtime.limits import Item
+from seqdsl.runtime.limits import EMAILS, ENROLLMENTS, Item
 from seqdsl.runtime.outbox import Action, stamp
 from seqdsl.runtime.run import RunResult, run, runtime_columns
 
@@ -78,7 +78,11 @@ def record_history(state_path: Path, record_id: str) -> list[HistoryEntry]:
 
 @attrs.frozen
 class SenderDay:
-    """One sender's use of one sequence on one workspace day, against its limits."""
+    """One sender's use of one sequence on one workspace day, against its limits.
+
+    Where the sequence has a limit, its count is the day's whole use of it, as
+    the limits see it: what runs before the simulation booked that day included.
+    Otherwise it is what the simulated runs did."""
 
     day: dt.date
     sequence: str
@@ -151,6 +155,7 @@ def simulate(
             results.append(run(checked, con, moment, state_path=copy))
             moment += every
         progress("simulating runs", total, total)
+        usage = _usage(copy)
     if data is None:
         con.close()
 
@@ -161,6 +166,7 @@ def simulate(
                 tally.add(action)
             for item in result.deferred:
                 tally.defer(item)
+    tally.use(usage, start, end)
     days, senders = tally.day_counts(start, end), tally.sender_days()
     return Simulation(start, end, len(results), days, senders)
 
@@ -190,6 +196,19 @@ def _copy_state(source: Path, copy: Path) -> dt.datetime | None:
     finally:
         con.close()
     return info.last_as_of
+
+
+def _usage(copy: Path) -> list[tuple[str, str, dt.date, str, int]]:
+    """(sequence, sender, day, kind, used) of every limit in the state at `copy`."""
+    con = duckdb.connect()
+    try:
+        st.attach(con, copy, read_only=True)
+        rows = con.execute(
+            f"SELECT sequence, sender, day, kind, used FROM {st.ALIAS}.usage"
+        ).fetchall()
+    finally:
+        con.close()
+    return [(str(q), str(s), d, str(k), int(n)) for q, s, d, k, n in rows]
 
 
 def _quoted(path: Path) -> str:
@@ -239,6 +258,18 @@ class _Tally:
         date = self.calendar.local_date(item.due_at)
         self.senders[(date, item.sequence, item.sender)]["deferred"] += 1
 
+    def use(
+        self,
+        usage: Sequence[tuple[str, str, dt.date, str, int]],
+        start: dt.datetime,
+        end: dt.datetime,
+    ) -> None:
+        """Take each limit's whole use on the simulated days from the ledger."""
+        first, last = self.calendar.local_date(start), self.calendar.local_date(end)
+        for sequence, sender, day, kind, used in usage:
+            if first <= day <= last:
+                self.senders[(day, sequence, sender)][f"limit_{kind}"] = used
+
     def day_counts(self, start: dt.datetime, end: dt.datetime) -> tuple[DayCounts, ...]:
         """A row for every workspace day from `start` to `end`, quiet days too."""
         first, last = self.calendar.local_date(start), self.calendar.local_date(end)
@@ -262,9 +293,9 @@ class _Tally:
                 day,
                 sequence,
                 sender,
-                counts["emails"],
+                counts.get(f"limit_{EMAILS}", counts["emails"]),
                 _limit(self.checked, sequence, ast.LimitKind.EMAILS),
-                counts["enrollments"],
+                counts.get(f"limit_{ENROLLMENTS}", counts["enrollments"]),
                 _limit(self.checked, sequence, ast.LimitKind.ENROLLMENTS),
                 counts["deferred"],
             )
