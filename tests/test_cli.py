@@ -186,6 +186,8 @@ def test_simulate_writes_csv_and_html(workspace: Path, tmp_path: Path) -> None:
     assert "/ 200" in result.output  # the sequence's email limit per sender
     page = (out / "simulation.html").read_text(encoding="utf-8")
     assert page.count("<svg") >= 3
+    assert "Senders against their limits" in page
+    assert "/ 200</td>" in page
     assert (out / "simulation.csv").read_text(encoding="utf-8").startswith("section,")
     assert not (workspace / ".seqdsl" / "state.duckdb").exists()
 

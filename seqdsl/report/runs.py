@@ -16,11 +16,10 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-import attrs
 from rich.console import Group
 from rich.table import Table
 
-from seqdsl.runtime.history import DayCounts, HistoryEntry, SenderDay, Simulation
+from seqdsl.runtime.history import HistoryEntry, SenderDay, Simulation
 from seqdsl.runtime.run import RunResult
 
 _STEP = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
@@ -196,21 +195,8 @@ def simulation_csv(simulation: Simulation) -> str:
     return buffer.getvalue()
 
 
-def _every_day(simulation: Simulation) -> Simulation:
-    """The simulation with a zero row for each quiet day, so charts keep a time axis."""
-    seen = {day.day: day for day in simulation.days}
-    first = min([simulation.start.date(), *seen])
-    last = max([simulation.end.date(), *seen])
-    days = []
-    for offset in range((last - first).days + 1):
-        day = first + dt.timedelta(days=offset)
-        days.append(seen.get(day) or DayCounts(day, 0, 0, 0, 0, 0, {}))
-    return attrs.evolve(simulation, days=tuple(days))
-
-
 def simulation_html(simulation: Simulation) -> str:
     """A standalone page: per-day charts, then the numbers behind them."""
-    simulation = _every_day(simulation)
     days = [d.day.isoformat() for d in simulation.days]
     charts = [
         _bars(
@@ -242,6 +228,7 @@ def simulation_html(simulation: Simulation) -> str:
         runs=simulation.runs,
         charts="\n".join(charts),
         table=_html_table(simulation),
+        senders=_senders_html(simulation.senders),
     )
 
 
@@ -268,7 +255,21 @@ def _sender_charts(simulation: Simulation) -> list[str]:
     return charts
 
 
-_PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#718096")
+# twelve hues far enough apart to tell a dozen senders apart; they repeat after
+_PALETTE = (
+    "#2b6cb0",
+    "#dd6b20",
+    "#38a169",
+    "#805ad5",
+    "#d53f8c",
+    "#718096",
+    "#0987a0",
+    "#b7791f",
+    "#718a00",
+    "#c53030",
+    "#1a365d",
+    "#7b341e",
+)
 
 
 def _bars(
@@ -360,7 +361,35 @@ def _html_table(simulation: Simulation) -> str:
         cells.append(left or "-")
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells))
     return (
-        f"<table><tr>{head}<th>unenrollments</th></tr>" + "\n".join(rows) + "</table>"
+        f"<h2>Per day</h2><table><tr>{head}<th>unenrollments</th></tr>"
+        + "\n".join(rows)
+        + "</table>"
+    )
+
+
+def _senders_html(senders: Sequence[SenderDay]) -> str:
+    """Every sender's day against its limits, the rows nearest a limit first."""
+    if not senders:
+        return ""
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in ("day", "sequence", "sender", "emails", "enrollments", "deferred")
+    )
+    rows = []
+    ranked = sorted(senders, key=lambda s: (-_fullness(s), s.day, s.sequence, s.sender))
+    for send in ranked:
+        cells = [
+            send.day.isoformat(),
+            send.sequence,
+            send.sender,
+            _against(send.emails, send.email_limit),
+            _against(send.enrollments, send.enrollment_limit),
+            f"{send.deferred:,}",
+        ]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells))
+    return (
+        "<h2>Senders against their limits, nearest first</h2>"
+        f"<table><tr>{head}</tr>" + "\n".join(rows) + "</table>"
     )
 
 
@@ -371,7 +400,7 @@ body {{ font: 14px system-ui, sans-serif; margin: 2em auto; max-width: 820px;
        color: #1a202c; }}
 svg {{ width: 100%; height: auto; font-size: 11px; }}
 h2 {{ font-size: 16px; margin-top: 2em; }}
-.legend span {{ margin-right: 1.2em; }}
+.legend span {{ margin-right: 1.2em; white-space: nowrap; }}
 .legend i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; }}
 table {{ border-collapse: collapse; margin-top: 2em; }}
 td, th {{ border-bottom: 1px solid #e2e8f0; padding: 3px 8px; text-align: right;
@@ -381,5 +410,6 @@ td, th {{ border-bottom: 1px solid #e2e8f0; padding: 3px 8px; text-align: right;
 <p>{runs} simulated runs on a copy of the state; the real state was not changed.</p>
 {charts}
 {table}
+{senders}
 </body></html>
 """
