@@ -107,27 +107,38 @@ def _days_table(simulation: Simulation) -> Table:
 def _senders_table(senders: Sequence[SenderDay]) -> Table:
     """Per day, sequence and sender: emails and enrollments against the limits,
     and the items moved to a later day; the rows nearest a limit first."""
-    ranked = sorted(senders, key=lambda s: (-_fullness(s), s.day, s.sequence, s.sender))
+    ranked = _nearest_first(senders)
     shown = ranked[:SENDER_ROWS]
     table = Table(title="sends per sender against their limits", title_justify="left")
     if len(ranked) > len(shown):
         more = len(ranked) - len(shown)
         table.caption = f"{more:,} more rows in simulation.csv (--out)"
         table.caption_justify = "left"
-    for header in ("day", "sequence", "sender"):
+    for header in _SENDER_HEADERS[:3]:
         table.add_column(header, no_wrap=True)
-    for header in ("emails", "enrollments", "deferred"):
+    for header in _SENDER_HEADERS[3:]:
         table.add_column(header, justify="right")
     for send in sorted(shown, key=lambda s: (s.day, s.sequence, s.sender)):
-        table.add_row(
-            send.day.isoformat(),
-            send.sequence,
-            send.sender,
-            _against(send.emails, send.email_limit),
-            _against(send.enrollments, send.enrollment_limit),
-            f"{send.deferred:,}",
-        )
+        table.add_row(*_sender_cells(send))
     return table
+
+
+_SENDER_HEADERS = ("day", "sequence", "sender", "emails", "enrollments", "deferred")
+
+
+def _nearest_first(senders: Sequence[SenderDay]) -> list[SenderDay]:
+    return sorted(senders, key=lambda s: (-_fullness(s), s.day, s.sequence, s.sender))
+
+
+def _sender_cells(send: SenderDay) -> tuple[str, ...]:
+    return (
+        send.day.isoformat(),
+        send.sequence,
+        send.sender,
+        _against(send.emails, send.email_limit),
+        _against(send.enrollments, send.enrollment_limit),
+        f"{send.deferred:,}",
+    )
 
 
 def _fullness(send: SenderDay) -> float:
@@ -371,22 +382,11 @@ def _senders_html(senders: Sequence[SenderDay]) -> str:
     """Every sender's day against its limits, the rows nearest a limit first."""
     if not senders:
         return ""
-    head = "".join(
-        f"<th>{c}</th>"
-        for c in ("day", "sequence", "sender", "emails", "enrollments", "deferred")
-    )
-    rows = []
-    ranked = sorted(senders, key=lambda s: (-_fullness(s), s.day, s.sequence, s.sender))
-    for send in ranked:
-        cells = [
-            send.day.isoformat(),
-            send.sequence,
-            send.sender,
-            _against(send.emails, send.email_limit),
-            _against(send.enrollments, send.enrollment_limit),
-            f"{send.deferred:,}",
-        ]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells))
+    head = "".join(f"<th>{c}</th>" for c in _SENDER_HEADERS)
+    rows = [
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _sender_cells(send))
+        for send in _nearest_first(senders)
+    ]
     return (
         "<h2>Senders against their limits, nearest first</h2>"
         f"<table><tr>{head}</tr>" + "\n".join(rows) + "</table>"

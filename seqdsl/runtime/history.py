@@ -138,7 +138,6 @@ def simulate(
         raise RunError(f"the simulation would make more than {MAX_STEPS} runs")
 
     source = Path(state_path or checked.settings.state_path)
-    con = data or _loaded(checked)
     with tempfile.TemporaryDirectory(prefix="seqdsl-simulate-") as folder:
         copy = Path(folder) / "state.duckdb"
         if source.exists():
@@ -148,16 +147,19 @@ def simulate(
                     f"the simulation starts at {stamp(start)}, before the last "
                     f"run ({stamp(last)}); start it at or after the last run"
                 )
+        con = data or _loaded(checked)
         results: list[RunResult] = []
         moment, total = start, (end - start) // every + 1
-        while moment <= end:
-            progress("simulating runs", len(results), total)
-            results.append(run(checked, con, moment, state_path=copy))
-            moment += every
+        try:
+            while moment <= end:
+                progress("simulating runs", len(results), total)
+                results.append(run(checked, con, moment, state_path=copy))
+                moment += every
+        finally:
+            if data is None:
+                con.close()
         progress("simulating runs", total, total)
         usage = _usage(copy)
-    if data is None:
-        con.close()
 
     tally = _Tally(checked)
     for result in results:
@@ -231,6 +233,8 @@ class _Tally:
         self.senders: dict[tuple[dt.date, str, str], _Counts] = collections.defaultdict(
             collections.Counter
         )
+        # (day, sequence, sender, kind): the day's whole use of a limit
+        self.used: dict[tuple[dt.date, str, str, str], int] = {}
 
     def add(self, action: Action) -> None:
         date = self.calendar.local_date(action.due_at)
@@ -255,8 +259,7 @@ class _Tally:
 
     def defer(self, item: Item) -> None:
         """Count a deferral on the workspace day the item was first due."""
-        date = self.calendar.local_date(item.due_at)
-        self.senders[(date, item.sequence, item.sender)]["deferred"] += 1
+        self.senders[(item.day, item.sequence, item.sender)]["deferred"] += 1
 
     def use(
         self,
@@ -268,7 +271,7 @@ class _Tally:
         first, last = self.calendar.local_date(start), self.calendar.local_date(end)
         for sequence, sender, day, kind, used in usage:
             if first <= day <= last:
-                self.senders[(day, sequence, sender)][f"limit_{kind}"] = used
+                self.used[(day, sequence, sender, kind)] = used
 
     def day_counts(self, start: dt.datetime, end: dt.datetime) -> tuple[DayCounts, ...]:
         """A row for every workspace day from `start` to `end`, quiet days too."""
@@ -288,18 +291,24 @@ class _Tally:
         )
 
     def sender_days(self) -> tuple[SenderDay, ...]:
-        return tuple(
-            SenderDay(
-                day,
-                sequence,
-                sender,
-                counts.get(f"limit_{EMAILS}", counts["emails"]),
-                _limit(self.checked, sequence, ast.LimitKind.EMAILS),
-                counts.get(f"limit_{ENROLLMENTS}", counts["enrollments"]),
-                _limit(self.checked, sequence, ast.LimitKind.ENROLLMENTS),
-                counts["deferred"],
-            )
-            for (day, sequence, sender), counts in sorted(self.senders.items())
+        keys = set(self.senders) | {key[:3] for key in self.used}
+        return tuple(self._sender_day(*key) for key in sorted(keys))
+
+    def _sender_day(self, day: dt.date, sequence: str, sender: str) -> SenderDay:
+        counts = self.senders.get((day, sequence, sender), collections.Counter())
+        emails = self.used.get((day, sequence, sender, EMAILS), counts["emails"])
+        enrollments = self.used.get(
+            (day, sequence, sender, ENROLLMENTS), counts["enrollments"]
+        )
+        return SenderDay(
+            day,
+            sequence,
+            sender,
+            emails,
+            _limit(self.checked, sequence, ast.LimitKind.EMAILS),
+            enrollments,
+            _limit(self.checked, sequence, ast.LimitKind.ENROLLMENTS),
+            counts["deferred"],
         )
 
 
